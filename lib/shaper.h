@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Leaky-bucket shaper: the "wait for a token" behaviour of a blocking
+ * acquire, without blocking. Given a message's cost and the time now, it
+ * answers with the earliest time the message may leave so that the output
+ * drains at a constant rate, or refuses when the backlog (the work already
+ * scheduled but not yet drained, plus this message) would exceed the limit.
+ * The caller holds the message until then (the data plane's shape queue).
+ *
+ * Time is virtual, in fixed point (2^SHAPER_FRAC_BITS per clock cycle), so
+ * the drain rate is exact to one part in 2^24 of a cycle per token and no
+ * division happens on the schedule path.
+ *
+ * Threads: one writer per state (the worker that owns the shape queue).
+ */
+#ifndef TG_SHAPER_H
+#define TG_SHAPER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tg_common.h"
+
+#define SHAPER_FRAC_BITS 24
+
+/** Read-only parameters. Build with shaper_profile_init(). */
+struct shaper_profile {
+	tg_u128 per_token_fp;  /**< drain time of one token, cycles << 24 */
+	tg_u128 limit_fp;      /**< largest backlog, cycles << 24 */
+	uint64_t limit_tokens; /**< largest backlog, tokens */
+	uint64_t hz;	       /**< clock frequency, cycles per second */
+	double rate;	       /**< drain rate, tokens per second */
+};
+
+/** Per-shaper state: when the output is next free. */
+struct shaper_state {
+	tg_u128 next_fp; /**< virtual time the last scheduled one drains */
+};
+
+/**
+ * Build a profile: drain rate_per_s tokens per second (> 0), hold at most
+ * limit_tokens of backlog (>= 1), clock of hz cycles per second.
+ * Returns 0 or -EINVAL.
+ */
+int shaper_profile_init(struct shaper_profile *p, double rate_per_s,
+			uint64_t limit_tokens, uint64_t hz);
+
+/** An idle shaper: the first message may leave at once. */
+void shaper_init(struct shaper_state *s);
+
+/**
+ * Schedule a message of `cost` tokens at time now. On success returns true
+ * and sets *depart to the earliest clock (cycles, >= now) it may leave; the
+ * backlog grows by cost. Returns false, changing nothing, when the backlog
+ * would exceed the limit (the caller drops the message).
+ */
+static inline bool shaper_schedule(const struct shaper_profile *p,
+				   struct shaper_state *s, uint64_t now,
+				   uint64_t cost, uint64_t *depart)
+{
+	tg_u128 now_fp = (tg_u128)now << SHAPER_FRAC_BITS;
+	tg_u128 start = s->next_fp > now_fp ? s->next_fp : now_fp;
+	tg_u128 end;
+
+	/* cost <= limit keeps cost * per_token_fp below 2^120 */
+	if (cost > p->limit_tokens)
+		return false;
+	end = start + cost * p->per_token_fp;
+	if (end - now_fp > p->limit_fp)
+		return false;
+	s->next_fp = end;
+	/* round up: never let a message leave before its slot */
+	*depart = (uint64_t)((start + ((1u << SHAPER_FRAC_BITS) - 1)) >>
+			     SHAPER_FRAC_BITS);
+	return true;
+}
+
+/** Tokens of backlog not yet drained at time now (rounded up). */
+uint64_t shaper_backlog(const struct shaper_profile *p,
+			const struct shaper_state *s, uint64_t now);
+
+#endif /* TG_SHAPER_H */
