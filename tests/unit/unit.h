@@ -7,6 +7,8 @@
 #ifndef TG_UNIT_H
 #define TG_UNIT_H
 
+#include <stdint.h>
+
 #include <CUnit/CUnit.h>
 
 /* Adds this program's suites; returns a CUE_* error code (CUE_SUCCESS). */
