@@ -39,8 +39,22 @@ static tg_u128 tb_inc_exact(uint64_t m, int e, uint64_t hz, uint32_t shift)
 	return num / den + (num % den != 0);
 }
 
+/* Split a double into m * 2^e with m a 53-bit integer. */
+static void tb_split(double x, uint64_t *m, int *e)
+{
+	*m = (uint64_t)ldexp(frexp(x, e), 53);
+	*e -= 53;
+}
+
 int tb_profile_init(struct tb_profile *p, enum tb_mode mode, double rate_per_s,
 		    uint64_t burst, uint64_t hz)
+{
+	return tb_profile_init_ref(p, mode, rate_per_s, burst, hz, rate_per_s);
+}
+
+int tb_profile_init_ref(struct tb_profile *p, enum tb_mode mode,
+			double rate_per_s, uint64_t burst, uint64_t hz,
+			double ref_rate_per_s)
 {
 	tg_u128 inc = 0;
 	uint32_t shift;
@@ -48,25 +62,33 @@ int tb_profile_init(struct tb_profile *p, enum tb_mode mode, double rate_per_s,
 	int e;
 
 	if (mode >= TB_MODE_MAX || !(rate_per_s >= TB_RATE_MIN) ||
-	    !(rate_per_s <= TB_RATE_MAX))
+	    !(rate_per_s <= TB_RATE_MAX) || !(ref_rate_per_s <= TB_RATE_MAX))
 		return -EINVAL;
 	if (burst < 1 || burst > TB_MAX_BURST || hz < TB_HZ_MIN ||
 	    hz > TB_HZ_MAX)
 		return -EINVAL;
-	m = (uint64_t)ldexp(frexp(rate_per_s, &e), 53);
-	e -= 53;
+	if (ref_rate_per_s < rate_per_s)
+		ref_rate_per_s = rate_per_s;
 	/*
-	 * The largest shift whose increment still fits: the increment is
-	 * then above 2^62 (or the shift is 64), so rounding it up, once and
-	 * exactly, makes the rate high by at most one part in 2^62 and never
-	 * makes a token late.
+	 * The largest shift whose increment still fits for the reference
+	 * rate (which is the rate itself unless the caller wants a shift that
+	 * several rates can share): the increment is then above 2^62 (or the
+	 * shift is 64), so rounding it up, once and exactly, makes the rate
+	 * high by at most one part in 2^62 and never makes a token late.
 	 */
+	tb_split(ref_rate_per_s, &m, &e);
 	for (shift = 64; shift >= 1; shift--) {
 		inc = tb_inc_exact(m, e, hz, shift);
 		if (inc != 0 && inc <= TB_MAX_INC)
 			break;
 	}
-	if (shift < 1 || inc < TB_MIN_INC)
+	if (shift < 1)
+		return -EINVAL;
+	if (ref_rate_per_s != rate_per_s) {
+		tb_split(rate_per_s, &m, &e);
+		inc = tb_inc_exact(m, e, hz, shift);
+	}
+	if (inc < TB_MIN_INC)
 		return -EINVAL;
 	p->inc = (uint64_t)inc;
 	p->burst = burst;

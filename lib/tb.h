@@ -62,8 +62,9 @@ struct tb_profile {
 };
 
 /**
- * Per-bucket state. Invariants: tokens <= burst; frac < 2^shift;
- * tokens == burst implies frac == 0.
+ * Per-bucket state. Invariants: tokens <= burst (or, after the profile was
+ * swapped for one with a smaller burst, until the next refill); frac <
+ * 2^shift; tokens == burst implies frac == 0.
  */
 struct tb_state {
 	uint64_t tokens; /**< whole tokens available at time `last` */
@@ -81,6 +82,18 @@ struct tb_state {
 int tb_profile_init(struct tb_profile *p, enum tb_mode mode, double rate_per_s,
 		    uint64_t burst, uint64_t hz);
 
+/**
+ * The same, with the fraction bits chosen for ref_rate_per_s (>= the rate)
+ * instead of the rate itself. Profiles built with the same reference rate
+ * share a shift, so a bucket may move between them without converting its
+ * fraction (the data plane swaps consumer profiles under millions of
+ * buckets this way). Precision stays within 1/inc as above: a rate 10^6
+ * times below its reference still has an increment near 2^42.
+ */
+int tb_profile_init_ref(struct tb_profile *p, enum tb_mode mode,
+			double rate_per_s, uint64_t burst, uint64_t hz,
+			double ref_rate_per_s);
+
 /** A fresh bucket at time now: full (it admits exactly `burst` at once). */
 void tb_init(const struct tb_profile *p, struct tb_state *s, uint64_t now);
 
@@ -96,7 +109,8 @@ static inline void tb_reset(const struct tb_profile *p, struct tb_state *s,
 /**
  * Add what d > 0 cycles earn. The product is below 2^127 (d < 2^63,
  * inc <= 2^63) and is compared with the room left before it is added, so
- * neither tokens nor the product can overflow.
+ * neither tokens nor the product can overflow. A bucket whose profile was
+ * swapped for one with a smaller burst (tokens > burst) is clamped here.
  */
 static inline void tb_refill(const struct tb_profile *p, struct tb_state *s,
 			     uint64_t d)
@@ -104,7 +118,7 @@ static inline void tb_refill(const struct tb_profile *p, struct tb_state *s,
 	tg_u128 add = (tg_u128)d * p->inc + s->frac;
 	tg_u128 whole = add >> p->shift;
 
-	if (whole >= p->burst - s->tokens) {
+	if (s->tokens >= p->burst || whole >= p->burst - s->tokens) {
 		s->tokens = p->burst;
 		s->frac = 0;
 	} else {

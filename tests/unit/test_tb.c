@@ -234,6 +234,48 @@ static void test_frequent_rate_changes_lose_nothing(void)
 	CU_ASSERT_EQUAL(tb_tokens(&slow, &s, 500 * tick), 5);
 }
 
+/* profiles sharing a reference rate share a shift: a bucket can move
+ * between them by pointer, and a smaller burst clamps at the next refill */
+static void test_shared_shift_profiles(void)
+{
+	struct tb_profile full, cut, small;
+	struct tb_state s;
+	uint64_t t = 0;
+	unsigned i;
+
+	CU_ASSERT_EQUAL_FATAL(tb_profile_init_ref(&full, TB_MODE_PACKETS, 1e5,
+						  1000, GHZ, 1e5),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(tb_profile_init_ref(&cut, TB_MODE_PACKETS, 0.1,
+						  1000, GHZ, 1e5),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(tb_profile_init_ref(&small, TB_MODE_PACKETS, 1e5,
+						  10, GHZ, 1e5),
+			      0);
+	CU_ASSERT_EQUAL(full.shift, cut.shift);
+	CU_ASSERT_EQUAL(full.shift, small.shift);
+	CU_ASSERT_EQUAL(tb_profile_init_ref(&cut, TB_MODE_PACKETS, 0.1, 1000,
+					    GHZ, 1e5),
+			0);
+	/* 0.1/s under a 1e5 reference: 100 s earns exactly 10 */
+	tb_init(&cut, &s, t);
+	s.tokens = 0;
+	for (i = 1; i <= 1000; i++)
+		tb_advance(&cut, &s, t + i * (GHZ / 10));
+	CU_ASSERT_EQUAL(s.tokens, 10);
+	/* swap to the full rate by pointer: 1 ms earns 100 */
+	tb_advance(&full, &s, t + 100 * GHZ + GHZ / 1000);
+	CU_ASSERT_EQUAL(s.tokens, 110);
+	/* swap to a burst of 10: clamped at the next refill */
+	CU_ASSERT_TRUE(tb_take(&small, &s, t + 100 * GHZ + GHZ / 1000 + 1, 1));
+	CU_ASSERT_EQUAL(s.tokens, 9);
+	/* a reference below the rate is the rate itself */
+	CU_ASSERT_EQUAL(tb_profile_init_ref(&cut, TB_MODE_PACKETS, 1e5, 1,
+					    GHZ, 1),
+			0);
+	CU_ASSERT_EQUAL(cut.shift, full.shift);
+}
+
 static void test_reset_fills_bucket(void)
 {
 	struct tb_profile p;
@@ -433,6 +475,8 @@ int unit_register(void)
 			 test_rate_change_keeps_tokens) ||
 	    !CU_add_test(s, "frequent rate changes lose nothing",
 			 test_frequent_rate_changes_lose_nothing) ||
+	    !CU_add_test(s, "shared shift profiles",
+			 test_shared_shift_profiles) ||
 	    !CU_add_test(s, "reset fills bucket", test_reset_fills_bucket) ||
 	    !CU_add_test(s, "queries", test_queries) ||
 	    !CU_add_test(s, "clock going back is harmless",
