@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tb.h"
 #include "tg_common.h"
 
 #define SHAPER_FRAC_BITS 24
@@ -72,6 +73,49 @@ static inline bool shaper_schedule(const struct shaper_profile *p,
 	/* round up: never let a message leave before its slot */
 	*depart = (uint64_t)((start + ((1u << SHAPER_FRAC_BITS) - 1)) >>
 			     SHAPER_FRAC_BITS);
+	return true;
+}
+
+/**
+ * Shape on a token bucket: the departure time of a message of `cost` tokens
+ * that bucket s (profile: `sp` drains at the bucket's rate) may not cover
+ * now, charging it the bucket's future tokens. Call after tb_check() said
+ * no at now (the bucket is refilled to now). The message leaves when the
+ * bucket would have earned what it lacks, after every message deferred
+ * before it; the bucket then holds no tokens and earns none until that
+ * time (its `last` moves there), so later messages queue behind it in
+ * order, and the bucket's rate holds for deferred and admitted traffic
+ * together. The fraction of a token the bucket held is given up (a message
+ * leaves at most one token-time late per deferral episode).
+ *
+ * Returns false, changing nothing, when the wait would exceed the shaper's
+ * backlog limit (the caller drops the message); otherwise true and *depart
+ * (cycles, > now).
+ */
+static inline bool shaper_defer(const struct shaper_profile *sp,
+				struct tb_state *s, uint64_t now,
+				uint64_t cost, uint64_t *depart)
+{
+	uint64_t start = (int64_t)(s->last - now) > 0 ? s->last : now;
+	uint64_t need = cost > s->tokens ? cost - s->tokens : 0;
+	tg_u128 now_fp = (tg_u128)now << SHAPER_FRAC_BITS;
+	tg_u128 dep_fp;
+
+	if (need == 0) { /* it fits after all: an ordinary take */
+		s->tokens -= cost;
+		*depart = start;
+		return true;
+	}
+	if (need > sp->limit_tokens)
+		return false;
+	dep_fp = ((tg_u128)start << SHAPER_FRAC_BITS) + need * sp->per_token_fp;
+	if (dep_fp - now_fp > sp->limit_fp)
+		return false;
+	*depart = (uint64_t)((dep_fp + ((1u << SHAPER_FRAC_BITS) - 1)) >>
+			     SHAPER_FRAC_BITS);
+	s->tokens = 0;
+	s->frac = 0;
+	s->last = *depart;
 	return true;
 }
 

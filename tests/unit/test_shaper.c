@@ -98,6 +98,68 @@ static void test_drain_rate_exact(void)
 	CU_ASSERT(n >= 3000 && n <= 3002);
 }
 
+/*
+ * Shaping on a token bucket: deferred messages leave when the bucket would
+ * have earned their tokens, in order, and deferred plus admitted traffic
+ * together never exceed rate * T + burst.
+ */
+static void test_defer_on_bucket(void)
+{
+	struct tb_profile tp;
+	struct shaper_profile sp;
+	struct tb_state s;
+	uint64_t dep, i, now, sent = 0, deferred = 0, refused = 0;
+	uint64_t last_dep = 0;
+
+	/* 100/s, burst 10, up to 50 messages (0.5 s) of backlog */
+	CU_ASSERT_EQUAL_FATAL(tb_profile_init(&tp, TB_MODE_PACKETS, 100, 10,
+					      GHZ),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(shaper_profile_init(&sp, 100, 50, GHZ), 0);
+	tb_init(&tp, &s, 0);
+	/* 10 fit at once; the 11th waits 10 ms, the 12th 20 ms */
+	for (i = 0; i < 10; i++)
+		CU_ASSERT_TRUE(tb_take(&tp, &s, 0, 1));
+	CU_ASSERT_FALSE(tb_check(&tp, &s, 0, 1));
+	CU_ASSERT_TRUE(shaper_defer(&sp, &s, 0, 1, &dep));
+	CU_ASSERT_EQUAL(dep, 10000000);
+	CU_ASSERT_FALSE(tb_check(&tp, &s, 5000000, 1));
+	CU_ASSERT_TRUE(shaper_defer(&sp, &s, 5000000, 1, &dep));
+	CU_ASSERT_EQUAL(dep, 20000000);
+	/* nothing is earned before the last departure */
+	CU_ASSERT_FALSE(tb_check(&tp, &s, 19999999, 1));
+	CU_ASSERT_EQUAL(tb_tokens(&tp, &s, 20000000), 0);
+	CU_ASSERT_EQUAL(tb_tokens(&tp, &s, 30000000), 1);
+
+	/* 1000/s offered for 10 s: sent (admitted + deferred) stays within
+	 * 100 * 10 + 10, departures in order, the rest refused */
+	tb_init(&tp, &s, 0);
+	for (i = 0; i < 10000; i++) {
+		now = i * (GHZ / 1000);
+		if (tb_take(&tp, &s, now, 1)) {
+			sent++;
+		} else if (shaper_defer(&sp, &s, now, 1, &dep)) {
+			CU_ASSERT(dep > now);
+			CU_ASSERT(dep >= last_dep);
+			CU_ASSERT(dep - now <= GHZ / 2);
+			last_dep = dep;
+			deferred++;
+		} else {
+			refused++;
+		}
+	}
+	/* what left by 10 s: the admitted plus the deferred due by then */
+	CU_ASSERT(sent + deferred <= 100 * 10 + 10 + 50);
+	CU_ASSERT(sent + deferred >= 100 * 10 + 10);
+	CU_ASSERT_EQUAL(sent + deferred + refused, 10000);
+	CU_ASSERT(last_dep <= 10 * GHZ + GHZ / 2);
+	/* a backlog over the limit is refused and changes nothing */
+	s.tokens = 0;
+	s.last = 0;
+	CU_ASSERT_FALSE(shaper_defer(&sp, &s, 0, 51, &dep));
+	CU_ASSERT_EQUAL(s.last, 0);
+}
+
 static void test_profile_rejects_bad_parameters(void)
 {
 	struct shaper_profile p;
@@ -121,6 +183,7 @@ int unit_register(void)
 	    !CU_add_test(s, "idle leaves at once", test_idle_leaves_at_once) ||
 	    !CU_add_test(s, "bounded backlog", test_bounded_backlog) ||
 	    !CU_add_test(s, "drain rate exact", test_drain_rate_exact) ||
+	    !CU_add_test(s, "defer on a token bucket", test_defer_on_bucket) ||
 	    !CU_add_test(s, "profile rejects bad parameters",
 			 test_profile_rejects_bad_parameters))
 		return CU_get_error();

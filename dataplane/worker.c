@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker loop: receive a burst, parse and classify each message, check
+ * every tier, then commit every tier (or none), and send, mark, hold or
+ * drop. One clock read per loop, no locks, no system calls, no allocation,
+ * no floating point. Everything written here belongs to this worker; the
+ * control side's only way in is the staged publication applied at the top
+ * of the loop.
+ */
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_hash_crc.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+
+#include "dp_priv.h"
+#include "parse.h"
+
+/* Precedence of a rejecting tier's action: the strongest one applies. */
+static const uint8_t act_rank[CFG_ACT_MAX] = {
+	[CFG_ACT_MARK] = 0,
+	[CFG_ACT_SHAPE] = 1,
+	[CFG_ACT_DROP] = 2,
+};
+
+/* ---- the shape queue: a binary min-heap on departure time ---- */
+
+static inline void heap_push(struct dp_worker *w, uint64_t depart,
+			     struct rte_mbuf *m, uint32_t pipe)
+{
+	struct dp_held *h = w->heap;
+	uint32_t i = w->heap_n++;
+
+	while (i > 0) {
+		uint32_t parent = (i - 1) / 2;
+
+		if (h[parent].depart <= depart)
+			break;
+		h[i] = h[parent];
+		i = parent;
+	}
+	h[i].depart = depart;
+	h[i].m = m;
+	h[i].pipe = pipe;
+}
+
+static inline struct dp_held heap_pop(struct dp_worker *w)
+{
+	struct dp_held *h = w->heap;
+	struct dp_held top = h[0], last = h[--w->heap_n];
+	uint32_t i = 0, n = w->heap_n;
+
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && h[c + 1].depart < h[c].depart)
+			c++;
+		if (last.depart <= h[c].depart)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (n > 0)
+		h[i] = last;
+	return top;
+}
+
+/* ---- egress ---- */
+
+static void tx_flush(struct dp_worker *w, unsigned pi, uint64_t *lo,
+		     uint64_t now)
+{
+	struct dp_txq *q = &w->txq[pi];
+	const struct dp_pipe *p = &w->dp->pipe[pi];
+	uint16_t sent, i;
+
+	if (p->egress == CFG_EGRESS_RING)
+		sent = (uint16_t)rte_ring_enqueue_burst(p->ring,
+							(void **)q->m, q->n,
+							NULL);
+	else
+		sent = rte_eth_tx_burst(p->out_port, (uint16_t)w->id, q->m,
+					q->n);
+	for (i = 0; i < sent; i++)
+		if (q->kind[i] != DP_SHAPED) /* counted when it was held */
+			lo[q->kind[i]]++;
+	for (; i < q->n; i++) {
+		if (q->kind[i] == DP_SHAPED && w->heap_n < w->heap_cap) {
+			/* a held message is never dropped once counted:
+			 * it waits for the egress to have room */
+			heap_push(w, now, q->m[i], pi);
+			continue;
+		}
+		if (q->kind[i] == DP_SHAPED)
+			w->st.shape_discarded++;
+		else
+			lo[DP_DROP_TX_FULL]++;
+		rte_pktmbuf_free(q->m[i]);
+	}
+	q->n = 0;
+}
+
+static inline void tx_add(struct dp_worker *w, unsigned pi,
+			  struct rte_mbuf *m, uint8_t kind, uint64_t *lo,
+			  uint64_t now)
+{
+	struct dp_txq *q = &w->txq[pi];
+
+	if (unlikely(q->n == RTE_DIM(q->m)))
+		tx_flush(w, pi, lo, now);
+	q->m[q->n] = m;
+	q->kind[q->n] = kind;
+	q->n++;
+}
+
+/* ---- one message ---- */
+
+static inline uint32_t consumer_profile(const struct dp_pipe *p,
+					const uint8_t addr[16])
+{
+	const struct cfg_consumers *cc = &p->cfg->consumers;
+	const struct cfg_override *o;
+
+	if (cc->n_overrides == 0)
+		return 0;
+	o = cfg_override_find(cc, addr);
+	return o ? (uint32_t)(o - cc->overrides) + 1 : 0;
+}
+
+/* Fill the consumer tier of a message: its own bucket, created on first
+ * sight, or the shared overflow bucket when the table is full. */
+static inline void consumer_tier(struct dp_worker *w, unsigned pi,
+				 const struct dp_pipe *p,
+				 const struct pkt_info *info, uint64_t now,
+				 struct dp_tier *t)
+{
+	uint32_t hash = rte_hash_crc(info->src, 16, 0);
+	struct ctab_entry *e;
+	bool inserted;
+
+	e = ctab_get(w->ctab[pi], info->src, hash, 0, &inserted);
+	if (likely(e != NULL)) {
+		if (unlikely(inserted)) {
+			e->profile = (uint16_t)consumer_profile(p, info->src);
+			tb_init(&w->cprof[p->cprof0 + e->profile], &e->tb,
+				now);
+		}
+		t->st = &e->tb;
+		t->prof = &w->cprof[p->cprof0 + e->profile];
+		t->sprof = &w->csprof[p->cprof0 + e->profile];
+	} else {
+		w->st.consumer_overflow++;
+		t->st = &w->overflow[pi];
+		t->prof = &w->cprof[p->cprof0 + p->n_cprof - 1];
+		t->sprof = &w->csprof[p->cprof0 + p->n_cprof - 1];
+	}
+	t->ctr = &w->bctr[p->cons_b];
+	t->action = p->cons_action;
+	t->shadow = p->cons_shadow;
+}
+
+static inline void split_tier(struct dp_worker *w, unsigned b,
+			      struct dp_tier *t)
+{
+	const struct cfg_bucket *c = w->dp->bucket[b].cfg;
+
+	t->prof = &w->bprof[b];
+	t->st = &w->bstate[b];
+	t->sprof = &w->bsprof[b];
+	t->ctr = &w->bctr[b];
+	t->action = (uint8_t)c->action;
+	t->shadow = c->shadow;
+}
+
+static uint8_t mark_dscp_of(const struct dp_worker *w, const struct dp_pipe *p,
+			    const struct dp_tier *t)
+{
+	unsigned b = (unsigned)(t->ctr - w->bctr);
+
+	return (int)b == p->cons_b ? p->cfg->consumers.bucket.mark_dscp :
+				     w->dp->bucket[b].cfg->mark_dscp;
+}
+
+static inline void handle(struct dp_worker *w, unsigned pi,
+			  struct rte_mbuf *m, uint64_t now, uint64_t *lo)
+{
+	const struct dp_pipe *p = &w->dp->pipe[pi];
+	uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	struct dp_tier tier[3];
+	uint64_t cost[3];
+	unsigned n = 0, i, rej = 0, shadow_fail = 0, worst = 0;
+	struct pkt_info info;
+	enum pkt_status ps;
+	uint16_t topic;
+
+	/* only the first segment is parsed: headers live there */
+	ps = pkt_parse(data, rte_pktmbuf_data_len(m), &info);
+	if (unlikely(ps != PKT_OK)) {
+		lo[ps == PKT_UNSUPPORTED ? DP_DROP_UNSUPPORTED :
+					   DP_DROP_MALFORMED]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (unlikely(w->breaker_open)) {
+		lo[DP_DROP_BREAKER]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (unlikely(pkt_priority(&info) < w->shed_below)) {
+		lo[DP_DROP_SHED]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (p->global_b >= 0)
+		split_tier(w, (unsigned)p->global_b, &tier[n++]);
+	topic = cls_topic(&p->cls, &info);
+	if (topic != CLS_NONE)
+		split_tier(w, (unsigned)p->topic_b0 + topic, &tier[n++]);
+	if (p->cons_b >= 0)
+		consumer_tier(w, pi, p, &info, now, &tier[n++]);
+
+	/* check every tier; take nothing yet */
+	for (i = 0; i < n; i++) {
+		struct dp_tier *t = &tier[i];
+
+		cost[i] = tb_cost(t->prof, len);
+		t->ctr->demand_msgs++;
+		t->ctr->demand_tokens += cost[i];
+		if (likely(tb_check(t->prof, t->st, now, cost[i])))
+			continue;
+		if (t->shadow) {
+			t->ctr->shadow_msgs++;
+			shadow_fail |= 1u << i;
+			continue;
+		}
+		t->ctr->rejected_msgs++;
+		if (!rej || act_rank[t->action] > act_rank[tier[worst].action])
+			worst = i;
+		rej |= 1u << i;
+	}
+
+	if (likely(!rej)) {
+		for (i = 0; i < n; i++) {
+			if (shadow_fail & (1u << i))
+				continue;
+			tb_commit(tier[i].prof, tier[i].st, cost[i]);
+			tier[i].ctr->admitted_msgs++;
+			tier[i].ctr->admitted_tokens += cost[i];
+		}
+		tx_add(w, pi, m, DP_ADMITTED, lo, now);
+		return;
+	}
+
+	switch (tier[worst].action) {
+	case CFG_ACT_MARK:
+		/* out of profile, forwarded marked: takes no token */
+		pkt_set_dscp(data, rte_pktmbuf_data_len(m), &info,
+			     mark_dscp_of(w, p, &tier[worst]));
+		tx_add(w, pi, m, DP_MARKED, lo, now);
+		return;
+	case CFG_ACT_SHAPE: {
+		uint64_t depart;
+
+		if (w->heap_n < w->heap_cap &&
+		    shaper_defer(tier[worst].sprof, tier[worst].st, now,
+				 cost[worst], &depart)) {
+			/* it will be sent: the tiers that passed pay now,
+			 * the shaping tier paid with its future tokens */
+			for (i = 0; i < n; i++) {
+				if ((rej | shadow_fail) & (1u << i))
+					continue;
+				tb_commit(tier[i].prof, tier[i].st, cost[i]);
+				tier[i].ctr->admitted_msgs++;
+				tier[i].ctr->admitted_tokens += cost[i];
+			}
+			tier[worst].ctr->admitted_tokens += cost[worst];
+			heap_push(w, depart, m, pi);
+			lo[DP_SHAPED]++;
+			return;
+		}
+		lo[DP_DROP_SHAPE_FULL]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	default:
+		lo[DP_DROP_LIMIT]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+}
+
+/* ---- publication ---- */
+
+/*
+ * Copy the staged state under its sequence lock; give up (and retry at the
+ * next loop) if the control side is writing. Split buckets switch profile
+ * keeping their tokens; consumer buckets pick the new profile up at their
+ * next refill (profiles of a tier share a shift, see tb_profile_init_ref).
+ */
+void dp_worker_apply(struct dp_worker *w)
+{
+	const struct dp *dp = w->dp;
+	struct dp_stage *s = w->stage;
+	uint64_t gen = __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE);
+	uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+	uint64_t now = rte_rdtsc();
+	struct tb_profile *nb = w->stage_copy.bprof;
+	unsigned b;
+
+	if (gen == w->gen_seen || (seq & 1))
+		return;
+	memcpy(nb, s->bprof, dp->n_buckets * sizeof(*nb));
+	memcpy(w->stage_copy.bsprof, s->bsprof,
+	       dp->n_buckets * sizeof(*s->bsprof));
+	memcpy(w->stage_copy.cprof, s->cprof, dp->n_cprof * sizeof(*s->cprof));
+	memcpy(w->stage_copy.csprof, s->csprof,
+	       dp->n_cprof * sizeof(*s->csprof));
+	w->stage_copy.breaker_open = s->breaker_open;
+	w->stage_copy.shed_below = s->shed_below;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != seq)
+		return; /* torn: the control side wrote meanwhile */
+	for (b = 0; b < dp->n_buckets; b++) {
+		if (!dp->bucket[b].split)
+			continue;
+		tb_switch(&w->bprof[b], &nb[b], &w->bstate[b], now);
+		w->bprof[b] = nb[b];
+	}
+	memcpy(w->bsprof, w->stage_copy.bsprof,
+	       dp->n_buckets * sizeof(*w->bsprof));
+	memcpy(w->cprof, w->stage_copy.cprof, dp->n_cprof * sizeof(*w->cprof));
+	memcpy(w->csprof, w->stage_copy.csprof,
+	       dp->n_cprof * sizeof(*w->csprof));
+	w->breaker_open = w->stage_copy.breaker_open;
+	w->shed_below = w->stage_copy.shed_below;
+	w->gen_seen = gen;
+}
+
+/* ---- the loop ---- */
+
+static void stats_commit(struct dp_worker *w, uint64_t rx, uint64_t rx_bytes,
+			 const uint64_t *lo)
+{
+	uint64_t s = w->stats_seq;
+	unsigned i;
+
+	__atomic_store_n(&w->stats_seq, s + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	w->st.rx += rx;
+	w->st.rx_bytes += rx_bytes;
+	for (i = 0; i < DP_OUTCOME_MAX; i++)
+		w->st.outcome[i] += lo[i];
+	w->st.shape_queued = w->heap_n;
+	w->st.consumers = 0;
+	for (i = 0; i < w->dp->n_pipes; i++)
+		if (w->ctab[i])
+			w->st.consumers += ctab_count(w->ctab[i]);
+	__atomic_store_n(&w->stats_seq, s + 2, __ATOMIC_RELEASE);
+}
+
+static unsigned release_held(struct dp_worker *w, uint64_t now, uint64_t *lo,
+			     bool all)
+{
+	unsigned n = 0;
+
+	while (w->heap_n > 0 && (all || w->heap[0].depart <= now)) {
+		struct dp_held h = heap_pop(w);
+
+		tx_add(w, h.pipe, h.m, DP_SHAPED, lo, now);
+		n++;
+	}
+	return n;
+}
+
+int dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct dp *dp = w->dp;
+	struct rte_mbuf *pkts[DP_MAX_BURST];
+	uint64_t prev = rte_rdtsc(), lo[DP_OUTCOME_MAX];
+	bool had_work = false;
+	unsigned pi, i;
+
+	while (!dp->quit) {
+		uint64_t now = rte_rdtsc(), rx = 0, rx_bytes = 0;
+
+		w->st.total_cycles += now - prev;
+		if (had_work)
+			w->st.busy_cycles += now - prev;
+		prev = now;
+		had_work = false;
+		if (unlikely(__atomic_load_n(&w->stage->gen,
+					     __ATOMIC_RELAXED) != w->gen_seen))
+			dp_worker_apply(w);
+		memset(lo, 0, sizeof(lo));
+		for (pi = 0; pi < dp->n_pipes; pi++) {
+			const struct dp_pipe *p = &dp->pipe[pi];
+			uint16_t n = rte_eth_rx_burst(p->in_port,
+						      (uint16_t)w->id, pkts,
+						      dp->burst);
+
+			if (n == 0)
+				continue;
+			had_work = true;
+			rx += n;
+			for (i = 0; i < n; i++) {
+				if (i + 1 < n)
+					rte_prefetch0(rte_pktmbuf_mtod(
+						pkts[i + 1], void *));
+				rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+				handle(w, pi, pkts[i], now, lo);
+			}
+		}
+		if (w->heap_n && release_held(w, now, lo, false))
+			had_work = true;
+		for (pi = 0; pi < dp->n_pipes; pi++) {
+			if (w->txq[pi].n)
+				tx_flush(w, pi, lo, now);
+			if (w->ctab[pi])
+				w->st.consumers_aged +=
+					ctab_age(w->ctab[pi], now,
+						 dp->pipe[pi].idle_cycles,
+						 DP_AGE_BUDGET);
+		}
+		stats_commit(w, rx, rx_bytes, lo);
+	}
+
+	/* stopping: what is held goes out now rather than never */
+	memset(lo, 0, sizeof(lo));
+	for (i = 0; i < 4 && w->heap_n; i++) {
+		release_held(w, 0, lo, true);
+		for (pi = 0; pi < dp->n_pipes; pi++)
+			if (w->txq[pi].n)
+				tx_flush(w, pi, lo, rte_rdtsc());
+	}
+	while (w->heap_n) {
+		struct dp_held h = heap_pop(w);
+
+		w->st.shape_discarded++;
+		rte_pktmbuf_free(h.m);
+	}
+	stats_commit(w, 0, 0, lo);
+	return 0;
+}

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The configuration model: what a tidegate config file says, as plain C
+ * structs, with defaults and validation that need no parser. control/ fills
+ * it from a libconfig file (control/config.c); the data plane and the
+ * control thread read it. Validation errors name the setting and the line
+ * it came from (each item keeps the line of its definition), so a person
+ * can fix the file without guessing.
+ *
+ * Ownership: a struct cfg owns every array it points to; cfg_free() frees
+ * them all (and works on a half-built config). Any thread, no sharing: the
+ * running config is replaced whole on reload, never edited in place.
+ */
+#ifndef TG_CFG_H
+#define TG_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tb.h"
+
+#define CFG_NAME_LEN 32
+#define CFG_DEV_LEN 128
+#define CFG_PATH_LEN 256
+#define CFG_ERR_LEN 512
+#define CFG_MAX_EAL_ARGS 64
+#define CFG_MAX_PORTS 16
+#define CFG_MAX_PIPELINES 8
+#define CFG_MAX_TOPICS 255 /* per pipeline; topic ids fit a byte */
+#define CFG_MAX_RULES 1024 /* per pipeline */
+#define CFG_MAX_OVERRIDES 65536
+
+/** What happens to a message a tier rejects. */
+enum cfg_action {
+	CFG_ACT_DROP,  /**< drop it (the default) */
+	CFG_ACT_MARK,  /**< rewrite its DSCP and forward it */
+	CFG_ACT_SHAPE, /**< hold it until it may leave; drop if full */
+	CFG_ACT_MAX
+};
+
+/** Tiers, in the order a message meets them (same order as sev_tier). */
+enum cfg_tier {
+	CFG_TIER_GLOBAL,
+	CFG_TIER_TOPIC,
+	CFG_TIER_CONSUMER,
+	CFG_TIER_MAX
+};
+
+/** Where admitted messages of a pipeline go. */
+enum cfg_egress {
+	CFG_EGRESS_PORT,    /**< out of another port (forward) */
+	CFG_EGRESS_REFLECT, /**< back out of the ingress port */
+	CFG_EGRESS_RING,    /**< into a named rte_ring for a local consumer */
+	CFG_EGRESS_MAX
+};
+
+/** An address prefix; IPv4 is kept v4-mapped (::ffff:a.b.c.d/96+len). */
+struct cfg_prefix {
+	uint8_t addr[16];
+	uint8_t len; /**< bits, 0..128 (IPv4: 96..128) */
+};
+
+/** One token bucket as configured (a tier of a pipeline, or a topic). */
+struct cfg_bucket {
+	char name[CFG_NAME_LEN];
+	enum cfg_tier tier;
+	double rate;	/**< ceiling, tokens per second (> 0) */
+	uint64_t burst; /**< capacity, tokens (>= one message) */
+	enum tb_mode mode;
+	enum cfg_action action;
+	uint8_t mark_dscp;	   /**< DSCP the mark action writes, 0..63 */
+	double shape_max_delay_s;  /**< longest hold of the shape action */
+	bool shadow;		   /**< admit all, count would-be rejects */
+	int line;		   /**< line of its definition, 0 if none */
+};
+
+/** Rule kinds: a topic rule is the conjunction of the conditions set. */
+#define CFG_RULE_PORT (1u << 0)	  /**< dst port in [port_lo, port_hi] */
+#define CFG_RULE_PREFIX (1u << 1) /**< dst address in prefix */
+#define CFG_RULE_VLAN (1u << 2)	  /**< outer VLAN id equals vlan */
+
+/** A topic rule: a message matching every condition goes to `topic`. */
+struct cfg_rule {
+	uint32_t kinds; /**< CFG_RULE_* bits, at least one */
+	uint16_t topic; /**< index into the pipeline's topics */
+	uint16_t port_lo, port_hi;
+	uint16_t vlan;
+	struct cfg_prefix prefix;
+	int line;
+};
+
+/** A per-consumer rate, for the source addresses in a prefix. */
+struct cfg_override {
+	struct cfg_prefix prefix;
+	double rate;	/**< tokens per second */
+	uint64_t burst; /**< tokens */
+	int line;
+};
+
+/** The consumer tier of a pipeline. */
+struct cfg_consumers {
+	bool enabled;
+	struct cfg_bucket bucket; /**< the default rate and burst */
+	uint32_t max_per_core;	  /**< table capacity on each worker */
+	double idle_timeout_s;	  /**< a bucket idle this long goes away */
+	uint32_t n_overrides;
+	struct cfg_override *overrides; /**< owned */
+};
+
+/** A port: any ethdev, by its DPDK name (vdev name or PCI address). */
+struct cfg_port {
+	char name[CFG_NAME_LEN];
+	char device[CFG_DEV_LEN];
+	uint16_t rx_desc, tx_desc;
+	bool promiscuous;
+	int line;
+};
+
+/** A pipeline: an ingress port, its tiers, and an egress. */
+struct cfg_pipeline {
+	char name[CFG_NAME_LEN];
+	uint16_t ingress; /**< index into ports */
+	enum cfg_egress egress;
+	uint16_t egress_port; /**< index into ports, for CFG_EGRESS_PORT */
+	char ring[CFG_NAME_LEN];
+	uint32_t ring_size; /**< for CFG_EGRESS_RING, a power of 2 */
+	bool has_global;
+	struct cfg_bucket global;
+	uint16_t n_topics;
+	struct cfg_bucket *topics; /**< owned */
+	uint32_t n_rules;
+	struct cfg_rule *rules; /**< owned, first match wins */
+	struct cfg_consumers consumers;
+	int line;
+};
+
+/** The whole file. */
+struct cfg {
+	char source[CFG_PATH_LEN]; /**< file it came from */
+	unsigned n_eal;
+	char *eal[CFG_MAX_EAL_ARGS]; /**< owned strings */
+	unsigned workers;	     /**< 0: every lcore but the main one */
+	uint16_t burst_size;	     /**< rx/tx burst, 1..512 */
+	uint32_t mbufs;		     /**< mempool size per socket */
+	uint32_t shape_queue;	     /**< shape queue, messages per core */
+	double stats_interval_s;     /**< per-second stats line; 0: off */
+	double rebalance_s;	     /**< split of shared buckets over cores */
+	char log_level[16];
+	int workers_line; /**< line of `workers`, for start-up errors */
+	unsigned n_ports;
+	struct cfg_port ports[CFG_MAX_PORTS];
+	unsigned n_pipelines;
+	struct cfg_pipeline pipelines[CFG_MAX_PIPELINES];
+};
+
+/** Names as they appear in a config and in the admin output. */
+const char *cfg_action_name(enum cfg_action a);
+const char *cfg_tier_name(enum cfg_tier t);
+const char *cfg_egress_name(enum cfg_egress e);
+int cfg_action_parse(const char *s, enum cfg_action *out);
+int cfg_egress_parse(const char *s, enum cfg_egress *out);
+int cfg_mode_parse(const char *s, enum tb_mode *out);
+
+/** Fill the global settings with their defaults (no ports, pipelines). */
+void cfg_init(struct cfg *c);
+
+/** A bucket's defaults for a tier: drop, packets, 100 ms shape delay. */
+void cfg_bucket_init(struct cfg_bucket *b, enum cfg_tier tier);
+
+/**
+ * Parse "a.b.c.d[/len]" or an IPv6 address "x:y::z[/len]" (no len: a host).
+ * Returns 0 or -EINVAL.
+ */
+int cfg_prefix_parse(const char *s, struct cfg_prefix *out);
+
+/** Whether a 16-byte (v4-mapped) address lies in a prefix. */
+bool cfg_prefix_match(const struct cfg_prefix *p, const uint8_t addr[16]);
+
+/** Where and what: a validation error. line is 0 when it has none. */
+struct cfg_error {
+	int line;
+	char msg[CFG_ERR_LEN]; /**< "setting: what is wrong" */
+};
+
+/**
+ * Check the whole model: names unique (buckets across every pipeline),
+ * rates > 0 and within the bucket's range, bursts >= one message (1 in
+ * packet mode, 64 bytes in byte mode), rules naming existing topics, ports
+ * existing, egress rings named. Returns 0, or -EINVAL with *err filled.
+ */
+int cfg_validate(const struct cfg *c, struct cfg_error *err);
+
+/**
+ * Find the override of the longest prefix containing addr, or NULL.
+ * Linear: called once per new consumer, not per message.
+ */
+const struct cfg_override *cfg_override_find(const struct cfg_consumers *cc,
+					     const uint8_t addr[16]);
+
+/** Free what a config owns; the struct itself is the caller's. */
+void cfg_free(struct cfg *c);
+
+#endif /* TG_CFG_H */
