@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Sum up meson test logs into one line, 'N passed, N failed'.
 
-A CUnit program counts as its individual tests (from its Run Summary); any
-other test counts as one. A program that failed without a CUnit failure
+A CUnit program counts as its individual tests (from its Run Summary), a TAP
+script as its 'ok'/'not ok' lines; any other test counts as one. A program that failed without a CUnit failure
 (it crashed, timed out, or a sanitizer stopped it) adds one failure.
 Usage: summary.py [--failed N] LOG.json... ; N failures counted beforehand
 (a build that failed); exits 1 when anything failed or nothing ran.
@@ -12,6 +12,7 @@ import json
 import re
 import sys
 
+TAP = re.compile(r"^(not )?ok \d+", re.M)
 CUNIT = re.compile(r"^\s*tests\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$",
                    re.M)
 
@@ -29,8 +30,16 @@ def main(args):
                     continue
                 t = json.loads(line)
                 ok = t.get("result") in ("OK", "EXPECTEDFAIL")
-                m = CUNIT.search(t.get("stdout") or "")
-                if m:
+                out = t.get("stdout") or ""
+                m = CUNIT.search(out)
+                tap = TAP.findall(out)
+                if tap and not m:
+                    bad = sum(1 for x in tap if x)
+                    passed += len(tap) - bad
+                    failed += bad
+                    if not ok and bad == 0:
+                        failed += 1
+                elif m:
                     p, fl = int(m.group(3)), int(m.group(4))
                     passed += p
                     failed += fl
