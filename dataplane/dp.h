@@ -57,6 +57,8 @@ struct dp_core_stats {
 	uint64_t consumers_aged;	    /**< buckets aged out */
 	uint64_t shape_queued;		    /**< held in the shape queue now */
 	uint64_t shape_discarded;	    /**< held at exit, never sent */
+	uint64_t first_rx_tsc;		    /**< clock of the first burst */
+	uint64_t last_rx_tsc;		    /**< clock of the latest burst */
 };
 
 /** Per-core, per-bucket counters. For the consumer tier: all its

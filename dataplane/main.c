@@ -228,7 +228,8 @@ int main(int argc, char **argv)
 	ea = eal_argv(argc, argv, dd, &cfg, &n_ea);
 	if (!ea || rte_eal_init(n_ea, ea) < 0) {
 		fprintf(stderr, "tidegate: EAL initialisation failed: %s (EAL "
-				"arguments from %s)\n",
+				"arguments from %s; without hugepages, add "
+				"--no-huge)\n",
 			rte_strerror(rte_errno),
 			dd > 0 ? "the command line" : o.config);
 		free(ea);

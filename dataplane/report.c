@@ -67,6 +67,11 @@ void report_snap_take(struct report_snap *s, const struct dp *dp, double t_s)
 		s->total.consumers_aged += c->consumers_aged;
 		s->total.shape_queued += c->shape_queued;
 		s->total.shape_discarded += c->shape_discarded;
+		if (c->first_rx_tsc && (!s->total.first_rx_tsc ||
+					c->first_rx_tsc < s->total.first_rx_tsc))
+			s->total.first_rx_tsc = c->first_rx_tsc;
+		if (c->last_rx_tsc > s->total.last_rx_tsc)
+			s->total.last_rx_tsc = c->last_rx_tsc;
 		for (b = 0; tmp && b < nb; b++)
 			ctr_add(&s->bucket[b], &tmp[b]);
 	}
@@ -153,6 +158,15 @@ int report_json(const char *path, const struct dp *dp,
 
 	json_object_set_new(root, "version", json_string(version));
 	json_object_set_new(root, "elapsed_s", json_real(s->t_s));
+	/* from the first burst received to the last, on the workers' clock:
+	 * the interval a saturated bucket earned tokens for */
+	json_object_set_new(
+		root, "traffic_s",
+		json_real(s->total.last_rx_tsc > s->total.first_rx_tsc ?
+				  (double)(s->total.last_rx_tsc -
+					   s->total.first_rx_tsc) /
+					  (double)dp_hz(dp) :
+				  0.0));
 	json_object_set_new(root, "rx", json_integer((json_int_t)s->total.rx));
 	json_object_set_new(root, "rx_bytes",
 			    json_integer((json_int_t)s->total.rx_bytes));

@@ -344,13 +344,18 @@ void dp_worker_apply(struct dp_worker *w)
 /* ---- the loop ---- */
 
 static void stats_commit(struct dp_worker *w, uint64_t rx, uint64_t rx_bytes,
-			 const uint64_t *lo)
+			 const uint64_t *lo, uint64_t now)
 {
 	uint64_t s = w->stats_seq;
 	unsigned i;
 
 	__atomic_store_n(&w->stats_seq, s + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
+	if (rx) {
+		if (!w->st.first_rx_tsc)
+			w->st.first_rx_tsc = now;
+		w->st.last_rx_tsc = now;
+	}
 	w->st.rx += rx;
 	w->st.rx_bytes += rx_bytes;
 	for (i = 0; i < DP_OUTCOME_MAX; i++)
@@ -427,7 +432,7 @@ int dp_worker_main(void *arg)
 						 dp->pipe[pi].idle_cycles,
 						 DP_AGE_BUDGET);
 		}
-		stats_commit(w, rx, rx_bytes, lo);
+		stats_commit(w, rx, rx_bytes, lo, now);
 	}
 
 	/* stopping: what is held goes out now rather than never */
@@ -444,6 +449,6 @@ int dp_worker_main(void *arg)
 		w->st.shape_discarded++;
 		rte_pktmbuf_free(h.m);
 	}
-	stats_commit(w, 0, 0, lo);
+	stats_commit(w, 0, 0, lo, 0);
 	return 0;
 }

@@ -1,9 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
-# The demo command: installs what is missing, builds tidegate, and runs the
-# embedded demo. Until the data plane lands (issue 3) the demo replays a
-# sample trace through one token bucket with tidegate-trace and shows what
-# a user relies on: burst means capacity, and the rate holds to the message.
+# The demo command: installs what is missing, builds tidegate, makes the
+# demo's traffic (build/demo.pcap) and runs the embedded demo,
+# config/demo.cfg: virtual devices only (pcap replay in, null out), no NIC,
+# no hugepages, no Kafka. It prints one stats line per second and, at the
+# end, the final counters. DURATION=S sets how long (default 10 s; 0 runs
+# until Ctrl-C).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -11,22 +13,26 @@ tools/deps.sh
 [ -f build/build.ninja ] || meson setup build >/dev/null
 meson compile -C build >/dev/null
 
-trace=build/demo-trace.txt
-# 1 s of saturating offered load (a message every 100 us, 10,000/s, the
-# last one at exactly 1 s) at a
-# bucket of 1,000/s with a burst of 200, then 2 s idle, then 100 at once.
-awk 'BEGIN {
-	for (t = 0; t <= 1000000000; t += 100000) printf "%.0f 1\n", t
-	for (i = 0; i < 300; i++) printf "%.0f 1\n", 3000000000
-}' >"$trace"
-build/tools/tidegate-trace --rate 1000 --burst 200 <"$trace" >build/demo-out.txt
+if [ ! -f build/demo.pcap ]; then
+	# 4 topics, 5,000 consumers (Zipf 1), 3 priority classes, 1% malformed
+	build/tools/tidegate-gen-pcap -o build/demo.pcap --count 32768 \
+		--topics 4 --consumers 5000 --zipf 1.0 --priorities 3 \
+		--malformed 0.01 --vlan-share 0.05 --sizes 64-512
+fi
 
-echo "tidegate-trace --rate 1000 --burst 200 (packet mode)"
-paste -d' ' "$trace" build/demo-out.txt | awk '
-	$1 <= 1000000000 { off1++; adm1 += $3 }
-	$1 == 3000000000 { off2++; adm2 += $3 }
-	END {
-		printf "  1 s of saturating load: offered %d, admitted %d", off1, adm1
-		printf " (exact: 1000/s x 1 s + burst 200 = 1200)\n"
-		printf "  after 2 s idle, 300 at once: admitted %d (expect the burst, 200)\n", adm2
-	}'
+duration=${DURATION:-10}
+set -- -c config/demo.cfg --summary-json build/demo-summary.json
+[ "$duration" != 0 ] && set -- "$@" --duration "$duration"
+build/tidegate "$@"
+echo "final counters: build/demo-summary.json"
+python3 - build/demo-summary.json <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+print("  rx %d = %s" % (s["rx"], " + ".join(
+    "%s %d" % (k, v) for k, v in sorted(s["outcomes"].items()) if v)))
+for b in s["buckets"]:
+    print("  %-16s %-8s rate %12.0f/s  admitted %10d  rejected %10d%s" % (
+        b["name"], b["tier"], b["rate"], b["admitted"], b["rejected"],
+        "  (shadow: would reject %d)" % b["shadow_rejected"]
+        if b["shadow"] else ""))
+PY

@@ -14,6 +14,7 @@
 #define TG_TB_SWEEP_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tb.h"
