@@ -250,8 +250,9 @@ static const config_setting_t *get_list(struct ld *ld,
 }
 
 static const char *const bucket_keys[] = {
-	"name",	  "rate",      "burst",		  "mode", "action",
-	"shadow", "mark_dscp", "shape_max_delay", "match", NULL
+	"name",	     "rate",	 "burst",	    "mode",
+	"action",    "shadow",	 "mark_dscp",	    "shape_max_delay",
+	"controller", "floor",	 "match",	    NULL
 };
 
 /* Fill a bucket from a group; the caller has set its defaults. */
@@ -286,6 +287,14 @@ static int load_bucket(struct ld *ld, const config_setting_t *g,
 	if (get_uint(ld, g, "mark_dscp", &v, 0, 63, 0) < 0)
 		return -EINVAL;
 	b->mark_dscp = (uint8_t)v;
+	s = NULL;
+	if (get_str(ld, g, "controller", &s, 0) < 0 ||
+	    get_num(ld, g, "floor", &b->floor, 0) < 0)
+		return -EINVAL;
+	if (s && cfg_ctrl_parse(s, &b->controller) < 0)
+		return ld_fail(ld, config_setting_get_member(g, "controller"),
+			       "'%s' is not a controller (none, aimd or pid)",
+			       s);
 	if (!(b->rate > 0))
 		return ld_fail(ld, config_setting_get_member(g, "rate"),
 			       "must be > 0 (got %g)", b->rate);
@@ -419,9 +428,10 @@ static int load_consumers(struct ld *ld, const config_setting_t *g,
 			  struct cfg_pipeline *p)
 {
 	static const char *const keys[] = {
-		"name",	  "rate",	"burst",	   "mode",
-		"action", "shadow",	"mark_dscp",	   "shape_max_delay",
-		"max",	  "idle_timeout", "overrides", NULL
+		"name",	      "rate",	     "burst",	   "mode",
+		"action",     "shadow",	     "mark_dscp",  "shape_max_delay",
+		"controller", "floor",	     "max",	   "idle_timeout",
+		"overrides",  NULL
 	};
 	struct cfg_consumers *cc = &p->consumers;
 	const config_setting_t *ov;
@@ -543,7 +553,8 @@ static int load_pipeline(struct ld *ld, const config_setting_t *g,
 {
 	static const char *const keys[] = { "name",   "ingress", "egress",
 					    "global", "topics",	 "consumers",
-					    NULL };
+					    "lag",    NULL };
+	static const char *const lkeys[] = { "ring", NULL };
 	const config_setting_t *s;
 	const char *in = NULL;
 	int idx;
@@ -567,9 +578,9 @@ static int load_pipeline(struct ld *ld, const config_setting_t *g,
 		return -EINVAL;
 	if (s) {
 		static const char *const gkeys[] = {
-			"name",	  "rate",      "burst",		  "mode",
-			"action", "shadow",    "mark_dscp", "shape_max_delay",
-			NULL
+			"name",	      "rate",	"burst",     "mode",
+			"action",     "shadow", "mark_dscp", "shape_max_delay",
+			"controller", "floor",	NULL
 		};
 
 		p->has_global = true;
@@ -585,6 +596,202 @@ static int load_pipeline(struct ld *ld, const config_setting_t *g,
 	s = get_group(ld, g, "consumers", 0);
 	if (ld->failed || (s && load_consumers(ld, s, p) < 0))
 		return -EINVAL;
+	/* a ring egress's backlog is the pipeline's lag unless told not */
+	p->lag_from_ring = p->egress == CFG_EGRESS_RING;
+	s = get_group(ld, g, "lag", 0);
+	if (ld->failed)
+		return -EINVAL;
+	if (s && (check_known(ld, s, lkeys) < 0 ||
+		  get_bool(ld, s, "ring", &p->lag_from_ring) < 0))
+		return -EINVAL;
+	if (p->lag_from_ring && p->egress != CFG_EGRESS_RING)
+		return ld_fail(ld, config_setting_get_member(s, "ring"),
+			       "only a pipeline with a ring egress has a ring "
+			       "backlog to read");
+	return 0;
+}
+
+static int get_frac(struct ld *ld, const config_setting_t *g,
+		    const char *name, double *out, double lo, double hi)
+{
+	if (get_num(ld, g, name, out, 0) < 0)
+		return -EINVAL;
+	if (!(*out >= lo && *out <= hi))
+		return ld_fail(ld, config_setting_get_member(g, name),
+			       "must be in [%g, %g] (got %g)", lo, hi, *out);
+	return 0;
+}
+
+static int load_policy(struct ld *ld, const config_setting_t *g,
+		       struct cfg_policy *p)
+{
+	static const char *const keys[] = {
+		"tick_ms",	"lag",	       "cpu_warning", "utilization_warning",
+		"multipliers", "floors",      "aimd",	      "pid",
+		"breaker",	"credits",     "shed_step_ticks", NULL
+	};
+	static const char *const lag_keys[] = {
+		"warning", "critical",	  "emergency",	  "recover",
+		"climb_below", "climb_factor", "hysteresis", "dwell_ticks",
+		NULL
+	};
+	static const char *const mult_keys[] = { "warning", "critical", NULL };
+	static const char *const floor_keys[] = { "global", "topic",
+						  "consumer", NULL };
+	static const char *const aimd_keys[] = { "high", "low", "decrease",
+						 "increase", NULL };
+	static const char *const pid_keys[] = { "kp", "ki", "kd", "target",
+						NULL };
+	static const char *const brk_keys[] = { "open_ms", "probes",
+						"successes", NULL };
+	static const char *const cr_keys[] = { "block_below", NULL };
+	struct sev_config *sv = &p->sev;
+	const config_setting_t *s;
+	uint64_t v;
+	double tick_ms = p->tick_s * 1000;
+
+	if (check_known(ld, g, keys) < 0 ||
+	    get_frac(ld, g, "tick_ms", &tick_ms, 1, 10000) < 0 ||
+	    get_frac(ld, g, "cpu_warning", &sv->cpu_warn_frac, 0.01, 1) < 0 ||
+	    get_frac(ld, g, "utilization_warning", &sv->util_warn_frac, 0,
+		     100) < 0)
+		return -EINVAL;
+	p->tick_s = tick_ms / 1000;
+	v = p->shed_step_ticks;
+	if (get_uint(ld, g, "shed_step_ticks", &v, 1, 1000000, 0) < 0)
+		return -EINVAL;
+	p->shed_step_ticks = (unsigned)v;
+	if ((s = get_group(ld, g, "lag", 0))) {
+		uint64_t d = sv->dwell_ticks;
+
+		if (check_known(ld, s, lag_keys) < 0 ||
+		    get_uint(ld, s, "warning", &sv->lag_warn_msgs, 1,
+			     UINT64_MAX / 2, 0) < 0 ||
+		    get_uint(ld, s, "critical", &sv->lag_crit_msgs, 1,
+			     UINT64_MAX / 2, 0) < 0 ||
+		    get_uint(ld, s, "emergency", &sv->lag_emerg_msgs, 1,
+			     UINT64_MAX / 2, 0) < 0 ||
+		    get_uint(ld, s, "recover", &sv->lag_recover_msgs, 1,
+			     UINT64_MAX / 2, 0) < 0 ||
+		    get_uint(ld, s, "climb_below", &sv->lag_climb_msgs, 1,
+			     UINT64_MAX / 2, 0) < 0 ||
+		    get_frac(ld, s, "climb_factor", &sv->climb_factor, 1.0001,
+			     100) < 0 ||
+		    get_frac(ld, s, "hysteresis", &sv->hyst_frac, 0, 0.99) <
+			    0 ||
+		    get_uint(ld, s, "dwell_ticks", &d, 0, 1000000, 0) < 0)
+			return -EINVAL;
+		sv->dwell_ticks = (unsigned)d;
+	}
+	if (ld->failed)
+		return -EINVAL;
+	if ((s = get_group(ld, g, "multipliers", 0)) &&
+	    (check_known(ld, s, mult_keys) < 0 ||
+	     get_frac(ld, s, "warning", &sv->mult_warn, 1e-6, 1) < 0 ||
+	     get_frac(ld, s, "critical", &sv->mult_crit, 1e-6, 1) < 0))
+		return -EINVAL;
+	if (ld->failed)
+		return -EINVAL;
+	if ((s = get_group(ld, g, "floors", 0)) &&
+	    (check_known(ld, s, floor_keys) < 0 ||
+	     get_frac(ld, s, "global", &sv->floor_rate[SEV_TIER_GLOBAL],
+		      TB_RATE_MIN, TB_RATE_MAX) < 0 ||
+	     get_frac(ld, s, "topic", &sv->floor_rate[SEV_TIER_TOPIC],
+		      TB_RATE_MIN, TB_RATE_MAX) < 0 ||
+	     get_frac(ld, s, "consumer", &sv->floor_rate[SEV_TIER_CONSUMER],
+		      TB_RATE_MIN, TB_RATE_MAX) < 0))
+		return -EINVAL;
+	if (ld->failed)
+		return -EINVAL;
+	if ((s = get_group(ld, g, "aimd", 0)) &&
+	    (check_known(ld, s, aimd_keys) < 0 ||
+	     get_frac(ld, s, "high", &p->aimd.hi_util, 0, 100) < 0 ||
+	     get_frac(ld, s, "low", &p->aimd.lo_util, 0, 100) < 0 ||
+	     get_frac(ld, s, "decrease", &p->aimd.dec_factor, 1e-6, 1) < 0 ||
+	     get_frac(ld, s, "increase", &p->aimd.inc_factor, 1, 100) < 0))
+		return -EINVAL;
+	if (ld->failed)
+		return -EINVAL;
+	if ((s = get_group(ld, g, "pid", 0)) &&
+	    (check_known(ld, s, pid_keys) < 0 ||
+	     get_frac(ld, s, "kp", &p->pid_kp, -1e6, 1e6) < 0 ||
+	     get_frac(ld, s, "ki", &p->pid_ki, -1e6, 1e6) < 0 ||
+	     get_frac(ld, s, "kd", &p->pid_kd, -1e6, 1e6) < 0 ||
+	     get_frac(ld, s, "target", &p->pid_target, 0.01, 1) < 0))
+		return -EINVAL;
+	if (ld->failed)
+		return -EINVAL;
+	if ((s = get_group(ld, g, "breaker", 0))) {
+		uint64_t ms = p->brk.open_ns / 1000000, pr = p->brk.max_probes,
+			 su = p->brk.successes_to_close;
+
+		if (check_known(ld, s, brk_keys) < 0 ||
+		    get_uint(ld, s, "open_ms", &ms, 1, 3600000, 0) < 0 ||
+		    get_uint(ld, s, "probes", &pr, 1, 1000000, 0) < 0 ||
+		    get_uint(ld, s, "successes", &su, 1, 1000000, 0) < 0)
+			return -EINVAL;
+		p->brk.open_ns = ms * 1000000;
+		p->brk.max_probes = (uint32_t)pr;
+		p->brk.successes_to_close = (uint32_t)su;
+	}
+	if (ld->failed)
+		return -EINVAL;
+	if ((s = get_group(ld, g, "credits", 0)) &&
+	    (check_known(ld, s, cr_keys) < 0 ||
+	     get_frac(ld, s, "block_below", &p->credit_block_frac, 0, 0.99) <
+		     0))
+		return -EINVAL;
+	return ld->failed ? -EINVAL : 0;
+}
+
+static int load_ids(struct ld *ld, const config_setting_t *g,
+		    const char *name, uint32_t *ids, unsigned *n)
+{
+	const config_setting_t *s = config_setting_get_member(g, name);
+	int i;
+
+	if (!s)
+		return 0;
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return ld_fail(ld, s, "must be a list of numbers: [ 1000 ]");
+	if (config_setting_length(s) > CFG_MAX_IDS)
+		return ld_fail(ld, s, "at most %d ids", CFG_MAX_IDS);
+	for (i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+
+		if (config_setting_type(e) != CONFIG_TYPE_INT ||
+		    config_setting_get_int(e) < 0)
+			return ld_fail(ld, e, "must be a number >= 0");
+		ids[i] = (uint32_t)config_setting_get_int(e);
+		*n = (unsigned)i + 1;
+	}
+	return 0;
+}
+
+static int load_admin(struct ld *ld, const config_setting_t *g,
+		      struct cfg_admin *a)
+{
+	static const char *const keys[] = { "socket", "uids", "gids",
+					    "max_clients", NULL };
+	const char *path = NULL;
+	uint64_t v = a->max_clients;
+
+	if (check_known(ld, g, keys) < 0 ||
+	    get_str(ld, g, "socket", &path, 0) < 0 ||
+	    load_ids(ld, g, "uids", a->uids, &a->n_uids) < 0 ||
+	    load_ids(ld, g, "gids", a->gids, &a->n_gids) < 0 ||
+	    get_uint(ld, g, "max_clients", &v, 1, 100000, 0) < 0)
+		return -EINVAL;
+	a->max_clients = (unsigned)v;
+	if (path) {
+		if (!path[0] || strlen(path) >= sizeof(a->socket))
+			return ld_fail(ld, config_setting_get_member(g,
+								     "socket"),
+				       "must be 1 to %zu characters (a UNIX "
+				       "socket path)",
+				       sizeof(a->socket) - 1);
+		snprintf(a->socket, sizeof(a->socket), "%s", path);
+	}
 	return 0;
 }
 
@@ -622,9 +829,10 @@ static int load_top(struct ld *ld, const config_setting_t *root,
 		    struct cfg *c)
 {
 	static const char *const keys[] = {
-		"eal",	     "workers",	       "burst",	    "mbufs",
+		"eal",	       "workers",	 "burst",     "mbufs",
 		"shape_queue", "stats_interval", "rebalance", "log_level",
-		"ports",     "pipelines",      NULL
+		"ports",       "pipelines",	 "policy",    "admin",
+		NULL
 	};
 	const config_setting_t *s;
 	const char *lvl = NULL;
@@ -696,6 +904,12 @@ static int load_top(struct ld *ld, const config_setting_t *root,
 				       lvl);
 		snprintf(c->log_level, sizeof(c->log_level), "%s", lvl);
 	}
+	s = get_group(ld, root, "policy", 0);
+	if (ld->failed || (s && load_policy(ld, s, &c->policy) < 0))
+		return -EINVAL;
+	s = get_group(ld, root, "admin", 0);
+	if (ld->failed || (s && load_admin(ld, s, &c->admin) < 0))
+		return -EINVAL;
 	s = get_list(ld, root, "ports");
 	if (ld->failed)
 		return -EINVAL;

@@ -81,7 +81,7 @@ static int build_buckets(struct dp *dp)
 
 		n += p->has_global + p->n_topics + p->consumers.enabled;
 		if (p->consumers.enabled)
-			ncp += p->consumers.n_overrides + 2;
+			ncp += DP_CPROF_CAP;
 	}
 	dp->bucket = calloc(n + 1, sizeof(*dp->bucket));
 	dp->scratch_cprof = calloc(ncp + 1, sizeof(*dp->scratch_cprof));
@@ -115,10 +115,7 @@ static int build_buckets(struct dp *dp)
 				false
 			};
 			dpp->cprof0 = ncp;
-			dpp->n_cprof = p->consumers.n_overrides + 2;
-			ncp += dpp->n_cprof;
-			dpp->cons_action = (uint8_t)p->consumers.bucket.action;
-			dpp->cons_shadow = p->consumers.bucket.shadow;
+			ncp += DP_CPROF_CAP;
 			dpp->idle_cycles = (uint64_t)(p->consumers.idle_timeout_s *
 						      (double)dp->hz);
 		}
@@ -130,16 +127,13 @@ static int build_buckets(struct dp *dp)
 	return 0;
 }
 
-/* The config rate and burst of consumer profile k of pipeline pi:
- * 0 the default, 1..n the overrides, n+1 the overflow bucket. */
-static void cprof_cfg(const struct dp *dp, unsigned pi, uint32_t k,
-		      double *rate, uint64_t *burst)
+/* The config rate and burst of consumer profile k (see DP_CPROF_*). */
+static void cprof_cfg(const struct cfg_consumers *cc, uint32_t k, double *rate,
+		      uint64_t *burst)
 {
-	const struct cfg_consumers *cc = &dp->pipe[pi].cfg->consumers;
-
-	if (k >= 1 && k <= cc->n_overrides) {
-		*rate = cc->overrides[k - 1].rate;
-		*burst = cc->overrides[k - 1].burst;
+	if (k >= DP_CPROF_OVR && k < DP_CPROF_OVR + cc->n_overrides) {
+		*rate = cc->overrides[k - DP_CPROF_OVR].rate;
+		*burst = cc->overrides[k - DP_CPROF_OVR].burst;
 	} else {
 		*rate = cc->bucket.rate;
 		*burst = cc->bucket.burst;
@@ -193,21 +187,23 @@ int dp_stage_rate(struct dp *dp, unsigned w, unsigned b, double rate,
 		s->bprof[b] = tp;
 		s->bsprof[b] = sp;
 	} else {
-		/* the consumer tier: every profile scales with the default */
+		/* the consumer tier: every profile scales with the default;
+		 * the default of the staged consumer settings */
 		const struct dp_pipe *p = &dp->pipe[bi->pipeline];
-		double mult = rate / bi->cfg->rate;
-		double bmult = (double)burst / (double)bi->cfg->burst;
+		const struct cfg_consumers *cc = s->cons[bi->pipeline];
+		double mult = rate / cc->bucket.rate;
+		double bmult = (double)burst / (double)cc->bucket.burst;
 		struct tb_profile *np = dp->scratch_cprof;
 		struct shaper_profile *ns = dp->scratch_csprof;
-		uint32_t k;
+		uint32_t k, n = DP_CPROF_OVR + cc->n_overrides;
 
 		if (!(mult > 0))
 			return -EINVAL;
-		for (k = 0; k < p->n_cprof; k++) {
+		for (k = 0; k < n; k++) {
 			double r0;
 			uint64_t b0, bk;
 
-			cprof_cfg(dp, bi->pipeline, k, &r0, &b0);
+			cprof_cfg(cc, k, &r0, &b0);
 			bk = (uint64_t)llround((double)b0 * bmult);
 			if (bk < 1)
 				bk = 1;
@@ -218,8 +214,9 @@ int dp_stage_rate(struct dp *dp, unsigned w, unsigned b, double rate,
 				return -EINVAL;
 		}
 		stage_begin(s);
-		memcpy(&s->cprof[p->cprof0], np, p->n_cprof * sizeof(*np));
-		memcpy(&s->csprof[p->cprof0], ns, p->n_cprof * sizeof(*ns));
+		memcpy(&s->cprof[p->cprof0], np, n * sizeof(*np));
+		memcpy(&s->csprof[p->cprof0], ns, n * sizeof(*ns));
+		s->n_cprof[bi->pipeline] = n;
 	}
 	s->rate[b] = rate;
 	s->burst[b] = burst;
@@ -238,9 +235,123 @@ void dp_stage_flags(struct dp *dp, unsigned w, bool breaker_open,
 	stage_end(s);
 }
 
-void dp_publish(struct dp *dp, unsigned w)
+void dp_stage_bucket_params(struct dp *dp, unsigned w, unsigned b,
+			    enum cfg_action action, bool shadow,
+			    uint8_t mark_dscp)
 {
-	__atomic_fetch_add(&dp->w[w]->stage->gen, 1, __ATOMIC_RELEASE);
+	struct dp_stage *s = dp->w[w]->stage;
+
+	stage_begin(s);
+	s->bparam[b].action = (uint8_t)action;
+	s->bparam[b].shadow = shadow;
+	s->bparam[b].mark_dscp = mark_dscp;
+	stage_end(s);
+}
+
+void dp_stage_reset(struct dp *dp, unsigned w, unsigned b)
+{
+	struct dp_stage *s = dp->w[w]->stage;
+
+	stage_begin(s);
+	s->bparam[b].reset_gen++;
+	stage_end(s);
+}
+
+void dp_stage_rules(struct dp *dp, unsigned w, unsigned pi,
+		    const struct cls *cls, const struct cfg_consumers *cons)
+{
+	struct dp_stage *s = dp->w[w]->stage;
+
+	stage_begin(s);
+	s->cls[pi] = cls;
+	s->cons[pi] = cons;
+	stage_end(s);
+}
+
+void dp_stage_credit_block(struct dp *dp, unsigned w, unsigned pi,
+			   bool blocked)
+{
+	struct dp_stage *s = dp->w[w]->stage;
+
+	stage_begin(s);
+	s->credit_block[pi] = blocked;
+	stage_end(s);
+}
+
+void dp_stage_meters(struct dp *dp, unsigned w, const struct dp_meters *m,
+		     const uint64_t *limit)
+{
+	struct dp_stage *s = dp->w[w]->stage;
+
+	stage_begin(s);
+	s->meters = m;
+	if (m && limit)
+		memcpy(s->meter_limit, limit, m->n * sizeof(*limit));
+	stage_end(s);
+}
+
+uint64_t dp_meter_used(const struct dp *dp, unsigned w, unsigned i)
+{
+	return __atomic_load_n(&dp->w[w]->meter_used[i], __ATOMIC_RELAXED);
+}
+
+uint64_t dp_publish(struct dp *dp, unsigned w)
+{
+	return __atomic_add_fetch(&dp->w[w]->stage->gen, 1, __ATOMIC_RELEASE);
+}
+
+uint64_t dp_applied_gen(const struct dp *dp, unsigned w, uint64_t *applied_tsc)
+{
+	uint64_t g = __atomic_load_n(&dp->w[w]->gen_seen, __ATOMIC_ACQUIRE);
+
+	if (applied_tsc)
+		*applied_tsc = __atomic_load_n(&dp->w[w]->applied_tsc,
+					       __ATOMIC_RELAXED);
+	return g;
+}
+
+bool dp_quiescent(const struct dp *dp, const uint64_t *gen)
+{
+	unsigned w;
+
+	for (w = 0; w < dp->n_workers; w++)
+		if (dp_applied_gen(dp, w, NULL) < gen[w])
+			return false;
+	return true;
+}
+
+void dp_ring_fill(const struct dp *dp, unsigned pi, unsigned *used,
+		  unsigned *size)
+{
+	const struct rte_ring *r = pi < dp->n_pipes ? dp->pipe[pi].ring : NULL;
+
+	*used = r ? rte_ring_count(r) : 0;
+	*size = r ? rte_ring_get_capacity(r) : 0;
+}
+
+int dp_port_stats(const struct dp *dp, unsigned i, struct dp_port_stats *st)
+{
+	struct rte_eth_stats s;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if (i >= dp->cfg->n_ports || !dp->port_found[i])
+		return -EINVAL;
+	rc = rte_eth_stats_get(dp->port_id[i], &s);
+	if (rc != 0)
+		return rc;
+	st->ipackets = s.ipackets;
+	st->opackets = s.opackets;
+	st->imissed = s.imissed;
+	st->ierrors = s.ierrors;
+	st->oerrors = s.oerrors;
+	st->rx_nombuf = s.rx_nombuf;
+	return 0;
+}
+
+const struct cls *dp_initial_rules(const struct dp *dp, unsigned pi)
+{
+	return &dp->pipe[pi].cls;
 }
 
 double dp_staged_rate(const struct dp *dp, unsigned w, unsigned b)
@@ -309,7 +420,14 @@ static void worker_free(struct dp_worker *w)
 		rte_free(w->stage->bsprof);
 		rte_free(w->stage->cprof);
 		rte_free(w->stage->csprof);
+		rte_free(w->stage->bparam);
+		rte_free(w->stage->meter_limit);
 	}
+	rte_free(w->stage_copy.bparam);
+	rte_free(w->stage_copy.meter_limit);
+	rte_free(w->bparam);
+	rte_free(w->meter_limit);
+	rte_free(w->meter_used);
 	rte_free(w->stage);
 	rte_free(w->stage_copy.bprof);
 	rte_free(w->stage_copy.bsprof);
@@ -352,6 +470,13 @@ static struct dp_worker *worker_new(struct dp *dp, unsigned id, unsigned lcore,
 	s->bsprof = zalloc(nb * sizeof(struct shaper_profile));
 	s->cprof = zalloc(nc * sizeof(struct tb_profile));
 	s->csprof = zalloc(nc * sizeof(struct shaper_profile));
+	s->bparam = zalloc(nb * sizeof(struct dp_bparam));
+	s->meter_limit = zalloc(DP_MAX_METERS * sizeof(uint64_t));
+	w->stage_copy.bparam = zalloc(nb * sizeof(struct dp_bparam));
+	w->stage_copy.meter_limit = zalloc(DP_MAX_METERS * sizeof(uint64_t));
+	w->bparam = zalloc(nb * sizeof(struct dp_bparam));
+	w->meter_limit = zalloc(DP_MAX_METERS * sizeof(uint64_t));
+	w->meter_used = zalloc(DP_MAX_METERS * sizeof(uint64_t));
 	w->stage_copy.bprof = zalloc(nb * sizeof(struct tb_profile));
 	w->stage_copy.bsprof = zalloc(nb * sizeof(struct shaper_profile));
 	w->stage_copy.cprof = zalloc(nc * sizeof(struct tb_profile));
@@ -367,7 +492,9 @@ static struct dp_worker *worker_new(struct dp *dp, unsigned id, unsigned lcore,
 	w->txq = zalloc(dp->n_pipes * sizeof(struct dp_txq));
 	w->bctr = zalloc(nb * sizeof(struct dp_bucket_ctr));
 	if (!s->rate || !s->burst || !s->bprof || !s->bsprof || !s->cprof ||
-	    !s->csprof || !w->stage_copy.bprof || !w->stage_copy.bsprof ||
+	    !s->csprof || !s->bparam || !s->meter_limit ||
+	    !w->stage_copy.bparam || !w->stage_copy.meter_limit || !w->bparam ||
+	    !w->meter_limit || !w->meter_used || !w->stage_copy.bprof || !w->stage_copy.bsprof ||
 	    !w->stage_copy.cprof || !w->stage_copy.csprof || !w->bprof ||
 	    !w->bsprof || !w->bstate || !w->cprof || !w->csprof ||
 	    !w->overflow || !w->heap || !w->txq || !w->bctr)
@@ -407,11 +534,18 @@ static int initial_rates(struct dp *dp)
 	unsigned w, b;
 
 	for (w = 0; w < dp->n_workers; w++) {
+		unsigned pi;
+
+		for (pi = 0; pi < dp->n_pipes; pi++)
+			dp_stage_rules(dp, w, pi, &dp->pipe[pi].cls,
+				       &dp->cfg->pipelines[pi].consumers);
 		for (b = 0; b < dp->n_buckets; b++) {
 			const struct cfg_bucket *c = dp->bucket[b].cfg;
 			double rate = c->rate;
 			uint64_t burst = c->burst;
 
+			dp_stage_bucket_params(dp, w, b, c->action, c->shadow,
+					       c->mark_dscp);
 			if (dp->bucket[b].split) {
 				rate /= dp->n_workers;
 				burst /= dp->n_workers;

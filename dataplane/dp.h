@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "cfg.h"
+#include "classify.h"
 
 /** What became of a received message: each one is exactly one of these. */
 enum dp_outcome {
@@ -59,6 +60,7 @@ struct dp_core_stats {
 	uint64_t shape_discarded;	    /**< held at exit, never sent */
 	uint64_t first_rx_tsc;		    /**< clock of the first burst */
 	uint64_t last_rx_tsc;		    /**< clock of the latest burst */
+	uint64_t rx_prio[8];		    /**< parsed messages per class */
 };
 
 /** Per-core, per-bucket counters. For the consumer tier: all its
@@ -135,8 +137,77 @@ int dp_stage_rate(struct dp *dp, unsigned w, unsigned b, double rate_per_s,
 void dp_stage_flags(struct dp *dp, unsigned w, bool breaker_open,
 		    uint8_t shed_below);
 
-/** Make worker w apply everything staged for it, at its next burst. */
-void dp_publish(struct dp *dp, unsigned w);
+/** Stage what a reload may change about bucket b: its action, shadow
+ *  mode and mark DSCP. */
+void dp_stage_bucket_params(struct dp *dp, unsigned w, unsigned b,
+			    enum cfg_action action, bool shadow,
+			    uint8_t mark_dscp);
+
+/** Stage a reset of bucket b to full (every consumer bucket of the tier
+ *  for the consumer tier: the worker walks its table once). */
+void dp_stage_reset(struct dp *dp, unsigned w, unsigned b);
+
+/**
+ * Stage new topic rules and consumer settings (overrides) for pipeline pi.
+ * Both are borrowed until every worker has applied a later publication
+ * (dp_quiescent()); the consumer profiles must be staged to match with
+ * dp_stage_rate() on the consumer tier. New overrides apply to consumers
+ * seen from then on; those already in the table keep their profile until
+ * they age out or their bucket is reset.
+ */
+void dp_stage_rules(struct dp *dp, unsigned w, unsigned pi,
+		    const struct cls *cls, const struct cfg_consumers *cons);
+
+/** Stage credit blocking of a whole pipeline (its egress has no room):
+ *  new messages are dropped as dropped_credit. */
+void dp_stage_credit_block(struct dp *dp, unsigned w, unsigned pi,
+			   bool blocked);
+
+/* Per-consumer credits: a set of metered consumer addresses. */
+#define DP_MAX_METERS 1024
+#define DP_METER_SLOTS 2048
+struct dp_meters {
+	uint32_t n;
+	int16_t slot[DP_METER_SLOTS]; /**< index into key, or -1 */
+	uint8_t key[DP_MAX_METERS][16];
+};
+
+/**
+ * Stage the metered set (borrowed like the rules; NULL: none) and, for
+ * each of its consumers, the cumulative count of messages worker w may
+ * admit (its allowance): past it, the consumer's messages are dropped as
+ * dropped_credit.
+ */
+void dp_stage_meters(struct dp *dp, unsigned w, const struct dp_meters *m,
+		     const uint64_t *limit);
+
+/** Messages worker w admitted for metered consumer i (cumulative). */
+uint64_t dp_meter_used(const struct dp *dp, unsigned w, unsigned i);
+
+/** Make worker w apply everything staged for it, at its next burst.
+ *  Returns the publication's generation. */
+uint64_t dp_publish(struct dp *dp, unsigned w);
+
+/** The generation worker w has applied, and its clock when it did. */
+uint64_t dp_applied_gen(const struct dp *dp, unsigned w,
+			uint64_t *applied_tsc);
+
+/** Whether every worker has applied publication gen[w] or a later one. */
+bool dp_quiescent(const struct dp *dp, const uint64_t *gen);
+
+/** Messages in pipeline pi's egress ring now, and its size (0, 0 when
+ *  its egress is not a ring). */
+void dp_ring_fill(const struct dp *dp, unsigned pi, unsigned *used,
+		  unsigned *size);
+
+/** Port i's counters (as DPDK's rte_eth_stats). Returns 0 or -errno. */
+struct dp_port_stats {
+	uint64_t ipackets, opackets, imissed, ierrors, oerrors, rx_nombuf;
+};
+int dp_port_stats(const struct dp *dp, unsigned i, struct dp_port_stats *st);
+
+/** The rules a pipeline started with (built by dp_create). */
+const struct cls *dp_initial_rules(const struct dp *dp, unsigned pi);
 
 /** The rate staged (and, once published, in force) for (w, b). */
 double dp_staged_rate(const struct dp *dp, unsigned w, unsigned b);

@@ -30,14 +30,29 @@
 #define DP_MAX_BURST 512
 #define DP_AGE_BUDGET 32 /* table slots examined per loop for aging */
 
+/* Consumer profiles of a pipeline: the default, the overflow bucket, then
+ * one per override; room for as many overrides as a config may have, so a
+ * reload never reallocates under the workers. */
+#define DP_CPROF_DEFAULT 0
+#define DP_CPROF_OVERFLOW 1
+#define DP_CPROF_OVR 2
+#define DP_CPROF_CAP (CFG_MAX_OVERRIDES + DP_CPROF_OVR)
+
+/* What a reload may change about a bucket, as the worker reads it. */
+struct dp_bparam {
+	uint8_t action;
+	uint8_t shadow;
+	uint8_t mark_dscp;
+	uint8_t reset_gen; /* bumped by dp_stage_reset() */
+};
+
 /* A tier of a message, as the worker holds it while deciding. */
 struct dp_tier {
 	const struct tb_profile *prof;
 	struct tb_state *st;
 	const struct shaper_profile *sprof;
 	struct dp_bucket_ctr *ctr;
-	uint8_t action;
-	uint8_t shadow;
+	const struct dp_bparam *par;
 };
 
 /* A pipeline, resolved to DPDK ids and bucket indexes. Read-only. */
@@ -50,11 +65,9 @@ struct dp_pipe {
 	int global_b;		    /* bucket index, or -1 */
 	int topic_b0;		    /* bucket index of topic 0 */
 	int cons_b;		    /* consumer tier bucket, or -1 */
-	uint32_t cprof0;	    /* default consumer profile index */
-	uint32_t n_cprof;	    /* default, overrides..., overflow */
+	uint32_t cprof0;	    /* first consumer profile (DP_CPROF_*) */
 	uint64_t idle_cycles;	    /* consumer aging */
-	struct cls cls;
-	uint8_t cons_action, cons_shadow;
+	struct cls cls; /* the rules it started with */
 };
 
 /* What the control side stages for one worker (see dp_publish()). */
@@ -63,6 +76,13 @@ struct dp_stage {
 	uint64_t gen; /* bumped by each publish */
 	uint8_t breaker_open;
 	uint8_t shed_below;
+	uint8_t credit_block[CFG_MAX_PIPELINES];
+	const struct cls *cls[CFG_MAX_PIPELINES];	     /* borrowed */
+	const struct cfg_consumers *cons[CFG_MAX_PIPELINES]; /* borrowed */
+	const struct dp_meters *meters;			     /* borrowed */
+	struct dp_bparam *bparam;	/* [n_buckets] */
+	uint64_t *meter_limit;		/* [DP_MAX_METERS] */
+	uint32_t n_cprof[CFG_MAX_PIPELINES]; /* consumer profiles in use */
 	double *rate;			/* [n_buckets], control's record */
 	uint64_t *burst;		/* [n_buckets] */
 	struct tb_profile *bprof;	/* [n_buckets] */
@@ -89,9 +109,17 @@ struct dp_worker {
 	/* hot, worker-owned */
 	unsigned id;
 	unsigned lcore;
-	uint64_t gen_seen;
+	uint64_t gen_seen;    /* the publication in force (read by control) */
+	uint64_t applied_tsc; /* when it was applied (read by control) */
 	uint8_t breaker_open;
 	uint8_t shed_below;
+	uint8_t credit_block[CFG_MAX_PIPELINES];
+	const struct cls *cls[CFG_MAX_PIPELINES];
+	const struct cfg_consumers *cons[CFG_MAX_PIPELINES];
+	const struct dp_meters *meters;
+	struct dp_bparam *bparam;      /* [n_buckets] in force */
+	uint64_t *meter_limit;	       /* [DP_MAX_METERS] in force */
+	uint64_t *meter_used;	       /* [DP_MAX_METERS] (read by control) */
 	struct tb_profile *bprof;      /* [n_buckets] in force */
 	struct shaper_profile *bsprof; /* [n_buckets] */
 	struct tb_state *bstate;       /* [n_buckets] split sub-buckets */
@@ -133,6 +161,24 @@ struct dp {
 	volatile int quit;
 	bool running;
 };
+
+/* A consumer address's slot in a metered set: open addressing. */
+static inline int dp_meters_find(const struct dp_meters *m,
+				 const uint8_t key[16])
+{
+	uint32_t i = m->n ? ctab_hash(key) & (DP_METER_SLOTS - 1) : 0, k;
+
+	for (k = 0; m->n && k < DP_METER_SLOTS; k++) {
+		int16_t s = m->slot[i];
+
+		if (s < 0)
+			return -1;
+		if (memcmp(m->key[s], key, 16) == 0)
+			return s;
+		i = (i + 1) & (DP_METER_SLOTS - 1);
+	}
+	return -1;
+}
 
 /* The worker loop (worker.c), launched on each worker lcore. */
 int dp_worker_main(void *arg);

@@ -119,16 +119,16 @@ static inline void tx_add(struct dp_worker *w, unsigned pi,
 
 /* ---- one message ---- */
 
-static inline uint32_t consumer_profile(const struct dp_pipe *p,
+static inline uint32_t consumer_profile(const struct cfg_consumers *cc,
 					const uint8_t addr[16])
 {
-	const struct cfg_consumers *cc = &p->cfg->consumers;
 	const struct cfg_override *o;
 
 	if (cc->n_overrides == 0)
 		return 0;
 	o = cfg_override_find(cc, addr);
-	return o ? (uint32_t)(o - cc->overrides) + 1 : 0;
+	return o ? (uint32_t)(o - cc->overrides) + DP_CPROF_OVR :
+		   DP_CPROF_DEFAULT;
 }
 
 /* Fill the consumer tier of a message: its own bucket, created on first
@@ -145,7 +145,8 @@ static inline void consumer_tier(struct dp_worker *w, unsigned pi,
 	e = ctab_get(w->ctab[pi], info->src, hash, 0, &inserted);
 	if (likely(e != NULL)) {
 		if (unlikely(inserted)) {
-			e->profile = (uint16_t)consumer_profile(p, info->src);
+			e->profile = (uint16_t)consumer_profile(w->cons[pi],
+								info->src);
 			tb_init(&w->cprof[p->cprof0 + e->profile], &e->tb,
 				now);
 		}
@@ -155,38 +156,26 @@ static inline void consumer_tier(struct dp_worker *w, unsigned pi,
 	} else {
 		w->st.consumer_overflow++;
 		t->st = &w->overflow[pi];
-		t->prof = &w->cprof[p->cprof0 + p->n_cprof - 1];
-		t->sprof = &w->csprof[p->cprof0 + p->n_cprof - 1];
+		t->prof = &w->cprof[p->cprof0 + DP_CPROF_OVERFLOW];
+		t->sprof = &w->csprof[p->cprof0 + DP_CPROF_OVERFLOW];
 	}
 	t->ctr = &w->bctr[p->cons_b];
-	t->action = p->cons_action;
-	t->shadow = p->cons_shadow;
+	t->par = &w->bparam[p->cons_b];
 }
 
 static inline void split_tier(struct dp_worker *w, unsigned b,
 			      struct dp_tier *t)
 {
-	const struct cfg_bucket *c = w->dp->bucket[b].cfg;
-
 	t->prof = &w->bprof[b];
 	t->st = &w->bstate[b];
 	t->sprof = &w->bsprof[b];
 	t->ctr = &w->bctr[b];
-	t->action = (uint8_t)c->action;
-	t->shadow = c->shadow;
-}
-
-static uint8_t mark_dscp_of(const struct dp_worker *w, const struct dp_pipe *p,
-			    const struct dp_tier *t)
-{
-	unsigned b = (unsigned)(t->ctr - w->bctr);
-
-	return (int)b == p->cons_b ? p->cfg->consumers.bucket.mark_dscp :
-				     w->dp->bucket[b].cfg->mark_dscp;
+	t->par = &w->bparam[b];
 }
 
 static inline void handle(struct dp_worker *w, unsigned pi,
-			  struct rte_mbuf *m, uint64_t now, uint64_t *lo)
+			  struct rte_mbuf *m, uint64_t now, uint64_t *lo,
+			  uint64_t *prio)
 {
 	const struct dp_pipe *p = &w->dp->pipe[pi];
 	uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *);
@@ -197,6 +186,8 @@ static inline void handle(struct dp_worker *w, unsigned pi,
 	struct pkt_info info;
 	enum pkt_status ps;
 	uint16_t topic;
+	int meter = -1;
+	uint8_t cls;
 
 	/* only the first segment is parsed: headers live there */
 	ps = pkt_parse(data, rte_pktmbuf_data_len(m), &info);
@@ -206,19 +197,30 @@ static inline void handle(struct dp_worker *w, unsigned pi,
 		rte_pktmbuf_free(m);
 		return;
 	}
+	cls = pkt_priority(&info);
+	prio[cls]++;
 	if (unlikely(w->breaker_open)) {
 		lo[DP_DROP_BREAKER]++;
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (unlikely(pkt_priority(&info) < w->shed_below)) {
+	if (unlikely(cls < w->shed_below)) {
 		lo[DP_DROP_SHED]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	/* out of credits: the whole pipeline's egress, or this consumer */
+	if (unlikely(w->credit_block[pi]) ||
+	    (unlikely(w->meters != NULL) &&
+	     (meter = dp_meters_find(w->meters, info.src)) >= 0 &&
+	     w->meter_used[meter] >= w->meter_limit[meter])) {
+		lo[DP_DROP_CREDIT]++;
 		rte_pktmbuf_free(m);
 		return;
 	}
 	if (p->global_b >= 0)
 		split_tier(w, (unsigned)p->global_b, &tier[n++]);
-	topic = cls_topic(&p->cls, &info);
+	topic = cls_topic(w->cls[pi], &info);
 	if (topic != CLS_NONE)
 		split_tier(w, (unsigned)p->topic_b0 + topic, &tier[n++]);
 	if (p->cons_b >= 0)
@@ -233,13 +235,14 @@ static inline void handle(struct dp_worker *w, unsigned pi,
 		t->ctr->demand_tokens += cost[i];
 		if (likely(tb_check(t->prof, t->st, now, cost[i])))
 			continue;
-		if (t->shadow) {
+		if (t->par->shadow) {
 			t->ctr->shadow_msgs++;
 			shadow_fail |= 1u << i;
 			continue;
 		}
 		t->ctr->rejected_msgs++;
-		if (!rej || act_rank[t->action] > act_rank[tier[worst].action])
+		if (!rej || act_rank[t->par->action] >
+				    act_rank[tier[worst].par->action])
 			worst = i;
 		rej |= 1u << i;
 	}
@@ -252,15 +255,17 @@ static inline void handle(struct dp_worker *w, unsigned pi,
 			tier[i].ctr->admitted_msgs++;
 			tier[i].ctr->admitted_tokens += cost[i];
 		}
+		if (meter >= 0)
+			w->meter_used[meter]++;
 		tx_add(w, pi, m, DP_ADMITTED, lo, now);
 		return;
 	}
 
-	switch (tier[worst].action) {
+	switch (tier[worst].par->action) {
 	case CFG_ACT_MARK:
 		/* out of profile, forwarded marked: takes no token */
 		pkt_set_dscp(data, rte_pktmbuf_data_len(m), &info,
-			     mark_dscp_of(w, p, &tier[worst]));
+			     tier[worst].par->mark_dscp);
 		tx_add(w, pi, m, DP_MARKED, lo, now);
 		return;
 	case CFG_ACT_SHAPE: {
@@ -279,6 +284,8 @@ static inline void handle(struct dp_worker *w, unsigned pi,
 				tier[i].ctr->admitted_tokens += cost[i];
 			}
 			tier[worst].ctr->admitted_tokens += cost[worst];
+			if (meter >= 0)
+				w->meter_used[meter]++;
 			heap_push(w, depart, m, pi);
 			lo[DP_SHAPED]++;
 			return;
@@ -296,55 +303,123 @@ static inline void handle(struct dp_worker *w, unsigned pi,
 
 /* ---- publication ---- */
 
+struct reset_arg {
+	const struct tb_profile *prof; /* the pipeline's consumer profiles */
+	uint64_t now;
+};
+
+static int reset_consumer(struct ctab_entry *e, void *arg)
+{
+	const struct reset_arg *a = arg;
+
+	tb_reset(&a->prof[e->profile], &e->tb, a->now);
+	return 0;
+}
+
+/* A bucket the control side asked to reset: full again. */
+static void reset_bucket(struct dp_worker *w, unsigned b, uint64_t now)
+{
+	const struct dp *dp = w->dp;
+	const struct dp_bucket_info *bi = &dp->bucket[b];
+	const struct dp_pipe *p = &dp->pipe[bi->pipeline];
+	struct reset_arg a = { &w->cprof[p->cprof0], now };
+
+	if (bi->split) {
+		tb_reset(&w->bprof[b], &w->bstate[b], now);
+		return;
+	}
+	/* the whole tier: one walk of the table (an operator's command) */
+	ctab_foreach(w->ctab[bi->pipeline], reset_consumer, &a);
+	tb_reset(&w->cprof[p->cprof0 + DP_CPROF_OVERFLOW],
+		 &w->overflow[bi->pipeline], now);
+}
+
+/* Copy the consumer profiles in use (not the room for more). */
+static void copy_cprof(const struct dp *dp, struct tb_profile *to,
+		       struct shaper_profile *sto, const struct tb_profile *from,
+		       const struct shaper_profile *sfrom, const uint32_t *n_cprof)
+{
+	unsigned pi;
+
+	for (pi = 0; pi < dp->n_pipes; pi++) {
+		uint32_t o = dp->pipe[pi].cprof0, n = n_cprof[pi];
+
+		if (dp->pipe[pi].cons_b < 0)
+			continue;
+		memcpy(&to[o], &from[o], n * sizeof(*to));
+		memcpy(&sto[o], &sfrom[o], n * sizeof(*sto));
+	}
+}
+
 /*
  * Copy the staged state under its sequence lock; give up (and retry at the
  * next loop) if the control side is writing. Split buckets switch profile
  * keeping their tokens; consumer buckets pick the new profile up at their
  * next refill (profiles of a tier share a shift, see tb_profile_init_ref).
+ * The generation is stored last, with release: the control side frees what
+ * an older publication borrowed once every worker shows a later one.
  */
 void dp_worker_apply(struct dp_worker *w)
 {
 	const struct dp *dp = w->dp;
-	struct dp_stage *s = w->stage;
+	struct dp_stage *s = w->stage, *c = &w->stage_copy;
 	uint64_t gen = __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE);
 	uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
 	uint64_t now = rte_rdtsc();
-	struct tb_profile *nb = w->stage_copy.bprof;
 	unsigned b;
 
 	if (gen == w->gen_seen || (seq & 1))
 		return;
-	memcpy(nb, s->bprof, dp->n_buckets * sizeof(*nb));
-	memcpy(w->stage_copy.bsprof, s->bsprof,
-	       dp->n_buckets * sizeof(*s->bsprof));
-	memcpy(w->stage_copy.cprof, s->cprof, dp->n_cprof * sizeof(*s->cprof));
-	memcpy(w->stage_copy.csprof, s->csprof,
-	       dp->n_cprof * sizeof(*s->csprof));
-	w->stage_copy.breaker_open = s->breaker_open;
-	w->stage_copy.shed_below = s->shed_below;
+	memcpy(c->bprof, s->bprof, dp->n_buckets * sizeof(*c->bprof));
+	memcpy(c->bsprof, s->bsprof, dp->n_buckets * sizeof(*c->bsprof));
+	memcpy(c->n_cprof, s->n_cprof, sizeof(c->n_cprof));
+	copy_cprof(dp, c->cprof, c->csprof, s->cprof, s->csprof, c->n_cprof);
+	memcpy(c->bparam, s->bparam, dp->n_buckets * sizeof(*c->bparam));
+	c->meters = s->meters;
+	if (c->meters)
+		memcpy(c->meter_limit, s->meter_limit,
+		       c->meters->n * sizeof(*c->meter_limit));
+	memcpy(c->credit_block, s->credit_block, sizeof(c->credit_block));
+	memcpy(c->cls, s->cls, sizeof(c->cls));
+	memcpy(c->cons, s->cons, sizeof(c->cons));
+	c->breaker_open = s->breaker_open;
+	c->shed_below = s->shed_below;
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != seq)
 		return; /* torn: the control side wrote meanwhile */
 	for (b = 0; b < dp->n_buckets; b++) {
 		if (!dp->bucket[b].split)
 			continue;
-		tb_switch(&w->bprof[b], &nb[b], &w->bstate[b], now);
-		w->bprof[b] = nb[b];
+		tb_switch(&w->bprof[b], &c->bprof[b], &w->bstate[b], now);
+		w->bprof[b] = c->bprof[b];
 	}
-	memcpy(w->bsprof, w->stage_copy.bsprof,
-	       dp->n_buckets * sizeof(*w->bsprof));
-	memcpy(w->cprof, w->stage_copy.cprof, dp->n_cprof * sizeof(*w->cprof));
-	memcpy(w->csprof, w->stage_copy.csprof,
-	       dp->n_cprof * sizeof(*w->csprof));
-	w->breaker_open = w->stage_copy.breaker_open;
-	w->shed_below = w->stage_copy.shed_below;
-	w->gen_seen = gen;
+	memcpy(w->bsprof, c->bsprof, dp->n_buckets * sizeof(*w->bsprof));
+	copy_cprof(dp, w->cprof, w->csprof, c->cprof, c->csprof, c->n_cprof);
+	for (b = 0; b < dp->n_buckets; b++) {
+		bool reset = w->gen_seen != 0 &&
+			     c->bparam[b].reset_gen != w->bparam[b].reset_gen;
+
+		w->bparam[b] = c->bparam[b];
+		if (reset)
+			reset_bucket(w, b, now);
+	}
+	if (c->meters)
+		memcpy(w->meter_limit, c->meter_limit,
+		       c->meters->n * sizeof(*w->meter_limit));
+	memcpy(w->credit_block, c->credit_block, sizeof(w->credit_block));
+	memcpy(w->cls, c->cls, sizeof(w->cls));
+	memcpy(w->cons, c->cons, sizeof(w->cons));
+	w->meters = c->meters && c->meters->n ? c->meters : NULL;
+	w->breaker_open = c->breaker_open;
+	w->shed_below = c->shed_below;
+	__atomic_store_n(&w->applied_tsc, now, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->gen_seen, gen, __ATOMIC_RELEASE);
 }
 
 /* ---- the loop ---- */
 
 static void stats_commit(struct dp_worker *w, uint64_t rx, uint64_t rx_bytes,
-			 const uint64_t *lo, uint64_t now)
+			 const uint64_t *lo, const uint64_t *prio, uint64_t now)
 {
 	uint64_t s = w->stats_seq;
 	unsigned i;
@@ -360,6 +435,8 @@ static void stats_commit(struct dp_worker *w, uint64_t rx, uint64_t rx_bytes,
 	w->st.rx_bytes += rx_bytes;
 	for (i = 0; i < DP_OUTCOME_MAX; i++)
 		w->st.outcome[i] += lo[i];
+	for (i = 0; prio && i < 8; i++)
+		w->st.rx_prio[i] += prio[i];
 	w->st.shape_queued = w->heap_n;
 	w->st.consumers = 0;
 	for (i = 0; i < w->dp->n_pipes; i++)
@@ -387,7 +464,7 @@ int dp_worker_main(void *arg)
 	struct dp_worker *w = arg;
 	struct dp *dp = w->dp;
 	struct rte_mbuf *pkts[DP_MAX_BURST];
-	uint64_t prev = rte_rdtsc(), lo[DP_OUTCOME_MAX];
+	uint64_t prev = rte_rdtsc(), lo[DP_OUTCOME_MAX], prio[8];
 	bool had_work = false;
 	unsigned pi, i;
 
@@ -403,6 +480,7 @@ int dp_worker_main(void *arg)
 					     __ATOMIC_RELAXED) != w->gen_seen))
 			dp_worker_apply(w);
 		memset(lo, 0, sizeof(lo));
+		memset(prio, 0, sizeof(prio));
 		for (pi = 0; pi < dp->n_pipes; pi++) {
 			const struct dp_pipe *p = &dp->pipe[pi];
 			uint16_t n = rte_eth_rx_burst(p->in_port,
@@ -418,7 +496,7 @@ int dp_worker_main(void *arg)
 					rte_prefetch0(rte_pktmbuf_mtod(
 						pkts[i + 1], void *));
 				rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
-				handle(w, pi, pkts[i], now, lo);
+				handle(w, pi, pkts[i], now, lo, prio);
 			}
 		}
 		if (w->heap_n && release_held(w, now, lo, false))
@@ -432,7 +510,7 @@ int dp_worker_main(void *arg)
 						 dp->pipe[pi].idle_cycles,
 						 DP_AGE_BUDGET);
 		}
-		stats_commit(w, rx, rx_bytes, lo, now);
+		stats_commit(w, rx, rx_bytes, lo, prio, now);
 	}
 
 	/* stopping: what is held goes out now rather than never */
@@ -449,6 +527,6 @@ int dp_worker_main(void *arg)
 		w->st.shape_discarded++;
 		rte_pktmbuf_free(h.m);
 	}
-	stats_commit(w, 0, 0, lo, 0);
+	stats_commit(w, 0, 0, lo, NULL, 0);
 	return 0;
 }

@@ -18,6 +18,46 @@ static const char *const tier_names[CFG_TIER_MAX] = { "global", "topic",
 						      "consumer" };
 static const char *const egress_names[CFG_EGRESS_MAX] = { "port", "reflect",
 							  "ring" };
+static const char *const ctrl_names[CFG_CTRL_MAX] = { "none", "aimd", "pid" };
+
+const char *cfg_ctrl_name(enum cfg_ctrl c)
+{
+	return c < CFG_CTRL_MAX ? ctrl_names[c] : "?";
+}
+
+int cfg_ctrl_parse(const char *s, enum cfg_ctrl *out)
+{
+	int i = 0;
+
+	while (i < CFG_CTRL_MAX && strcmp(s, ctrl_names[i]) != 0)
+		i++;
+	if (i == CFG_CTRL_MAX)
+		return -EINVAL;
+	*out = (enum cfg_ctrl)i;
+	return 0;
+}
+
+double cfg_bucket_floor(const struct cfg *c, const struct cfg_bucket *b)
+{
+	double f = b->floor > 0 ? b->floor : c->policy.sev.floor_rate[b->tier];
+
+	return f < b->rate ? f : b->rate;
+}
+
+void cfg_policy_init(struct cfg_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->tick_s = 0.1;
+	sev_config_default(&p->sev);
+	brk_config_default(&p->brk);
+	aimd_config_default(&p->aimd);
+	p->pid_kp = 0.5;
+	p->pid_ki = 0.5;
+	p->pid_kd = 0;
+	p->pid_target = 0.8;
+	p->credit_block_frac = 0.10;
+	p->shed_step_ticks = 10;
+}
 
 const char *cfg_action_name(enum cfg_action a)
 {
@@ -93,6 +133,10 @@ void cfg_init(struct cfg *c)
 	c->stats_interval_s = 1.0;
 	c->rebalance_s = 0.1;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
+	cfg_policy_init(&c->policy);
+	snprintf(c->admin.socket, sizeof(c->admin.socket),
+		 "/run/tidegate/admin.sock");
+	c->admin.max_clients = 128;
 }
 
 int cfg_prefix_parse(const char *s, struct cfg_prefix *out)
@@ -216,6 +260,10 @@ static int check_bucket(const struct cfg_bucket *b, const char *where,
 		return fail(err, b->line,
 			    "%s.shape_max_delay: must be in (0, 60] seconds",
 			    where);
+	if (b->floor < 0 || (b->floor > 0 && b->floor > b->rate))
+		return fail(err, b->line,
+			    "%s.floor: must be in (0, rate] (got %g)", where,
+			    b->floor);
 	return 0;
 }
 
@@ -334,11 +382,47 @@ static int check_pipeline(const struct cfg *c, const struct cfg_pipeline *p,
 	return 0;
 }
 
+static int check_policy(const struct cfg *c, struct cfg_error *err)
+{
+	const struct cfg_policy *p = &c->policy;
+	struct aimd_config a = p->aimd;
+
+	if (!(p->tick_s >= 0.001) || p->tick_s > 10)
+		return fail(err, 0, "policy.tick_ms: must be in 1..10000");
+	if (sev_config_validate(&p->sev) < 0)
+		return fail(err, 0,
+			    "policy: lag thresholds must rise (recover < "
+			    "warning < critical < emergency), factors be in "
+			    "(0, 1] and fall (normal >= warning >= critical), "
+			    "climb_factor > 1, floors > 0, hysteresis in "
+			    "[0, 1)");
+	if (brk_config_validate(&p->brk) < 0)
+		return fail(err, 0,
+			    "policy.breaker: open_ms > 0, probes >= 1, "
+			    "successes in 1..probes");
+	a.floor = 1;
+	a.ceiling = 2;
+	if (aimd_config_validate(&a) < 0)
+		return fail(err, 0,
+			    "policy.aimd: 0 <= low <= high, decrease in (0, "
+			    "1], increase >= 1");
+	if (!(p->pid_target > 0) || p->pid_target > 1 ||
+	    !isfinite(p->pid_kp) || !isfinite(p->pid_ki) ||
+	    !isfinite(p->pid_kd))
+		return fail(err, 0,
+			    "policy.pid: target in (0, 1], finite gains");
+	if (!(p->credit_block_frac >= 0) || p->credit_block_frac >= 1)
+		return fail(err, 0, "policy.credits.block_below: in [0, 1)");
+	return 0;
+}
+
 int cfg_validate(const struct cfg *c, struct cfg_error *err)
 {
 	unsigned i, j;
 	int rc;
 
+	if ((rc = check_policy(c, err)) < 0)
+		return rc;
 	if (c->n_ports == 0)
 		return fail(err, 0, "ports: at least one is needed");
 	if (c->n_pipelines == 0)
@@ -404,4 +488,87 @@ void cfg_free(struct cfg *c)
 		p->consumers.n_overrides = 0;
 	}
 	c->n_pipelines = 0;
+}
+
+static int differ(char *err, size_t len, const char *what)
+{
+	snprintf(err, len, "%s changed: needs a restart", what);
+	return -EINVAL;
+}
+
+static bool bucket_same_slot(const struct cfg_bucket *a,
+			     const struct cfg_bucket *b)
+{
+	return strcmp(a->name, b->name) == 0 && a->tier == b->tier;
+}
+
+int cfg_reloadable(const struct cfg *cur, const struct cfg *next, char *err,
+		   size_t err_len)
+{
+	unsigned i, t;
+
+	if (cur->n_eal != next->n_eal)
+		return differ(err, err_len, "eal");
+	for (i = 0; i < cur->n_eal; i++)
+		if (strcmp(cur->eal[i], next->eal[i]) != 0)
+			return differ(err, err_len, "eal");
+	if (cur->workers != next->workers)
+		return differ(err, err_len, "workers");
+	if (cur->burst_size != next->burst_size)
+		return differ(err, err_len, "burst");
+	if (cur->mbufs != next->mbufs)
+		return differ(err, err_len, "mbufs");
+	if (cur->shape_queue != next->shape_queue)
+		return differ(err, err_len, "shape_queue");
+	if (strcmp(cur->admin.socket, next->admin.socket) != 0)
+		return differ(err, err_len, "admin.socket");
+	if (cur->n_ports != next->n_ports)
+		return differ(err, err_len, "ports");
+	for (i = 0; i < cur->n_ports; i++) {
+		const struct cfg_port *a = &cur->ports[i], *b = &next->ports[i];
+
+		if (strcmp(a->name, b->name) || strcmp(a->device, b->device) ||
+		    a->rx_desc != b->rx_desc || a->tx_desc != b->tx_desc ||
+		    a->promiscuous != b->promiscuous)
+			return differ(err, err_len, "ports");
+	}
+	if (cur->n_pipelines != next->n_pipelines)
+		return differ(err, err_len, "pipelines (added or removed)");
+	for (i = 0; i < cur->n_pipelines; i++) {
+		const struct cfg_pipeline *a = &cur->pipelines[i],
+					  *b = &next->pipelines[i];
+
+		if (strcmp(a->name, b->name) || a->ingress != b->ingress ||
+		    a->egress != b->egress || a->egress_port != b->egress_port ||
+		    strcmp(a->ring, b->ring) || a->ring_size != b->ring_size)
+			return differ(err, err_len,
+				      "a pipeline's name, ports or egress");
+		if (a->has_global != b->has_global ||
+		    (a->has_global && !bucket_same_slot(&a->global, &b->global)))
+			return differ(err, err_len,
+				      "a global bucket (added, removed or "
+				      "renamed)");
+		if (a->n_topics != b->n_topics)
+			return differ(err, err_len, "topics (added or removed)");
+		for (t = 0; t < a->n_topics; t++)
+			if (!bucket_same_slot(&a->topics[t], &b->topics[t]))
+				return differ(err, err_len,
+					      "topics (renamed or reordered)");
+		if (a->consumers.enabled != b->consumers.enabled ||
+		    (a->consumers.enabled &&
+		     (!bucket_same_slot(&a->consumers.bucket,
+					&b->consumers.bucket) ||
+		      a->consumers.max_per_core != b->consumers.max_per_core)))
+			return differ(err, err_len,
+				      "the consumer tier (added, removed, "
+				      "renamed, or its max)");
+		if ((a->has_global && a->global.mode != b->global.mode) ||
+		    (a->consumers.enabled &&
+		     a->consumers.bucket.mode != b->consumers.bucket.mode))
+			return differ(err, err_len, "a bucket's mode");
+		for (t = 0; t < a->n_topics; t++)
+			if (a->topics[t].mode != b->topics[t].mode)
+				return differ(err, err_len, "a bucket's mode");
+	}
+	return 0;
 }

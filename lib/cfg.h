@@ -18,6 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aimd.h"
+#include "breaker.h"
+#include "pid.h"
+#include "severity.h"
 #include "tb.h"
 
 #define CFG_NAME_LEN 32
@@ -29,7 +33,8 @@
 #define CFG_MAX_PIPELINES 8
 #define CFG_MAX_TOPICS 255 /* per pipeline; topic ids fit a byte */
 #define CFG_MAX_RULES 1024 /* per pipeline */
-#define CFG_MAX_OVERRIDES 65536
+#define CFG_MAX_OVERRIDES 16384
+#define CFG_MAX_IDS 16 /* admin uids, gids */
 
 /** What happens to a message a tier rejects. */
 enum cfg_action {
@@ -55,6 +60,14 @@ enum cfg_egress {
 	CFG_EGRESS_MAX
 };
 
+/** How the control loop adapts a bucket's rate to its utilization. */
+enum cfg_ctrl {
+	CFG_CTRL_NONE, /**< static: ceiling x severity only (the default) */
+	CFG_CTRL_AIMD, /**< > hi: x dec, < lo: x inc, within [floor, ceiling] */
+	CFG_CTRL_PID,  /**< toward a target utilization */
+	CFG_CTRL_MAX
+};
+
 /** An address prefix; IPv4 is kept v4-mapped (::ffff:a.b.c.d/96+len). */
 struct cfg_prefix {
 	uint8_t addr[16];
@@ -72,6 +85,9 @@ struct cfg_bucket {
 	uint8_t mark_dscp;	   /**< DSCP the mark action writes, 0..63 */
 	double shape_max_delay_s;  /**< longest hold of the shape action */
 	bool shadow;		   /**< admit all, count would-be rejects */
+	enum cfg_ctrl controller;  /**< adaptive controller */
+	double floor;		   /**< controller's lowest rate; 0: the
+				    *   tier's emergency floor */
 	int line;		   /**< line of its definition, 0 if none */
 };
 
@@ -132,7 +148,29 @@ struct cfg_pipeline {
 	uint32_t n_rules;
 	struct cfg_rule *rules; /**< owned, first match wins */
 	struct cfg_consumers consumers;
+	bool lag_from_ring; /**< the egress ring's backlog is a lag source */
 	int line;
+};
+
+/** The control loop: tick, thresholds, factors, floors, controllers. */
+struct cfg_policy {
+	double tick_s;		  /**< control tick (default 0.1) */
+	struct sev_config sev;	  /**< severity thresholds and factors */
+	struct brk_config brk;	  /**< breaker */
+	struct aimd_config aimd;  /**< AIMD factors (floor/ceiling per bucket) */
+	double pid_kp, pid_ki, pid_kd;
+	double pid_target;	  /**< target utilization of PID buckets */
+	double credit_block_frac; /**< block a consumer below this (0.10) */
+	unsigned shed_step_ticks; /**< shed one more class after this long */
+};
+
+/** The admin socket. */
+struct cfg_admin {
+	char socket[108]; /**< path (sun_path length) */
+	unsigned n_uids, n_gids;
+	uint32_t uids[CFG_MAX_IDS];
+	uint32_t gids[CFG_MAX_IDS];
+	unsigned max_clients;
 };
 
 /** The whole file. */
@@ -152,6 +190,8 @@ struct cfg {
 	struct cfg_port ports[CFG_MAX_PORTS];
 	unsigned n_pipelines;
 	struct cfg_pipeline pipelines[CFG_MAX_PIPELINES];
+	struct cfg_policy policy;
+	struct cfg_admin admin;
 };
 
 /** Names as they appear in a config and in the admin output. */
@@ -161,6 +201,25 @@ const char *cfg_egress_name(enum cfg_egress e);
 int cfg_action_parse(const char *s, enum cfg_action *out);
 int cfg_egress_parse(const char *s, enum cfg_egress *out);
 int cfg_mode_parse(const char *s, enum tb_mode *out);
+const char *cfg_ctrl_name(enum cfg_ctrl c);
+int cfg_ctrl_parse(const char *s, enum cfg_ctrl *out);
+
+/** The lowest rate the controller of bucket b may set (its floor, or the
+ *  tier's emergency floor), never above the bucket's rate. */
+double cfg_bucket_floor(const struct cfg *c, const struct cfg_bucket *b);
+
+/** Fill the policy with the defaults of DESIGN.md's control loop. */
+void cfg_policy_init(struct cfg_policy *p);
+
+/**
+ * Whether `next` can replace the running `cur` in place (a reload): same
+ * EAL arguments, workers, ports, pipelines (names, ports, egress) and
+ * buckets (names, tiers, order), same admin socket path. Returns 0, or
+ * -EINVAL with the first difference in err ("... changed: needs a
+ * restart").
+ */
+int cfg_reloadable(const struct cfg *cur, const struct cfg *next, char *err,
+		   size_t err_len);
 
 /** Fill the global settings with their defaults (no ports, pipelines). */
 void cfg_init(struct cfg *c);
