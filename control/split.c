@@ -54,7 +54,7 @@ void split_free(struct split *s)
 
 /* Stage (w, b) only when it moved by more than a part in a million. */
 static void stage_if_moved(struct split *s, unsigned w, unsigned b,
-			   double rate, uint64_t burst, int *changed)
+			   double rate, uint64_t burst, bool *changed)
 {
 	double old = dp_staged_rate(s->dp, w, b);
 
@@ -62,13 +62,12 @@ static void stage_if_moved(struct split *s, unsigned w, unsigned b,
 	    dp_staged_burst(s->dp, w, b) == burst)
 		return;
 	if (dp_stage_rate(s->dp, w, b, rate, burst) == 0)
-		changed[w] = 1;
+		changed[w] = true;
 }
 
 void split_tick(struct split *s, double dt_s, const double *rate,
-		const uint64_t *burst)
+		const uint64_t *burst, bool *changed)
 {
-	int changed[64] = { 0 };
 	unsigned w, b;
 
 	if (!(dt_s > 0))
@@ -106,7 +105,4 @@ void split_tick(struct split *s, double dt_s, const double *rate,
 			stage_if_moved(s, w, b, sh, wb ? wb : 1, changed);
 		}
 	}
-	for (w = 0; w < s->nw && w < 64; w++)
-		if (changed[w])
-			dp_publish(s->dp, w);
 }

@@ -12,6 +12,8 @@
 #ifndef TG_CONTROL_SPLIT_H
 #define TG_CONTROL_SPLIT_H
 
+#include <stdbool.h>
+
 #include "dp.h"
 
 struct split;
@@ -21,12 +23,13 @@ struct split *split_new(struct dp *dp);
 void split_free(struct split *s);
 
 /**
- * One period of dt_s seconds: read the demand counters, stage and publish
- * new shares where they moved. rate[b] and burst[b] (NULL: the configured
- * values) are the whole bucket's current rate and burst for every bucket
- * b, split or not; the consumer tier gets rate[b] on every worker.
+ * One period of dt_s seconds: read the demand counters and stage new
+ * shares where they moved, setting changed[w] for each worker staged (the
+ * caller publishes). rate[b] and burst[b] (NULL: the configured values)
+ * are the whole bucket's current rate and burst for every bucket b, split
+ * or not; the consumer tier gets rate[b] on every worker.
  */
 void split_tick(struct split *s, double dt_s, const double *rate,
-		const uint64_t *burst);
+		const uint64_t *burst, bool *changed);
 
 #endif /* TG_CONTROL_SPLIT_H */

@@ -349,6 +349,31 @@ int dp_port_stats(const struct dp *dp, unsigned i, struct dp_port_stats *st)
 	return 0;
 }
 
+void dp_set_cfg(struct dp *dp, const struct cfg *cfg)
+{
+	unsigned pi, b = 0, t;
+
+	dp->cfg = cfg;
+	for (pi = 0; pi < dp->n_pipes; pi++) {
+		const struct cfg_pipeline *p = &cfg->pipelines[pi];
+
+		dp->pipe[pi].cfg = p;
+		if (p->has_global)
+			dp->bucket[b++].cfg = &p->global;
+		for (t = 0; t < p->n_topics; t++)
+			dp->bucket[b++].cfg = &p->topics[t];
+		if (p->consumers.enabled)
+			dp->bucket[b++].cfg = &p->consumers.bucket;
+	}
+}
+
+uint64_t dp_bucket_tokens(const struct dp *dp, unsigned w, unsigned b)
+{
+	if (w >= dp->n_workers || b >= dp->n_buckets || !dp->bucket[b].split)
+		return 0;
+	return __atomic_load_n(&dp->w[w]->bstate[b].tokens, __ATOMIC_RELAXED);
+}
+
 const struct cls *dp_initial_rules(const struct dp *dp, unsigned pi)
 {
 	return &dp->pipe[pi].cls;
@@ -821,6 +846,11 @@ void dp_destroy(struct dp *dp)
 const struct cfg *dp_cfg(const struct dp *dp)
 {
 	return dp->cfg;
+}
+
+uint64_t dp_now_tsc(void)
+{
+	return rte_rdtsc();
 }
 
 uint64_t dp_hz(const struct dp *dp)

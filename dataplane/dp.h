@@ -106,6 +106,10 @@ void dp_destroy(struct dp *dp);
 /** The config the data plane runs. */
 const struct cfg *dp_cfg(const struct dp *dp);
 
+/** The workers' clock now (TSC cycles), for comparing with their
+ *  timestamps (dp_applied_gen()). */
+uint64_t dp_now_tsc(void);
+
 /** TSC cycles per second (the workers' clock). */
 uint64_t dp_hz(const struct dp *dp);
 unsigned dp_n_workers(const struct dp *dp);
@@ -205,6 +209,17 @@ struct dp_port_stats {
 	uint64_t ipackets, opackets, imissed, ierrors, oerrors, rx_nombuf;
 };
 int dp_port_stats(const struct dp *dp, unsigned i, struct dp_port_stats *st);
+
+/**
+ * Point the data plane at a reloaded config with the same structure
+ * (cfg_reloadable()): bucket infos and pipelines now describe it. The
+ * workers do not read the config: what they use is staged. Control only.
+ */
+void dp_set_cfg(struct dp *dp, const struct cfg *cfg);
+
+/** Whole tokens in worker w's part of split bucket b now (read without
+ *  stopping the worker: a recent value). 0 for the consumer tier. */
+uint64_t dp_bucket_tokens(const struct dp *dp, unsigned w, unsigned b);
 
 /** The rules a pipeline started with (built by dp_create). */
 const struct cls *dp_initial_rules(const struct dp *dp, unsigned pi);

@@ -24,20 +24,24 @@
 #include "config.h"
 #include "dp.h"
 #include "report.h"
-#include "split.h"
+#include "ctl.h"
 
 #define TIDEGATE_VERSION "0.1.0"
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, reload_signal;
 
 static void on_signal(int sig)
 {
-	stop_signal = sig;
+	if (sig == SIGHUP)
+		reload_signal = 1;
+	else
+		stop_signal = sig;
 }
 
 struct opts {
 	const char *config;
 	const char *summary;
+	const char *admin_socket;
 	double duration_s;
 };
 
@@ -45,16 +49,20 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: tidegate -c FILE [--duration S] [--summary-json FILE]\n"
+		"                [--admin-socket PATH]\n"
 		"       tidegate [EAL args] -- -c FILE [options]\n"
 		"\n"
 		"  -c, --config FILE        the config (libconfig; see "
 		"config/README.md)\n"
 		"  -d, --duration S         run S seconds, then stop cleanly\n"
 		"  -j, --summary-json FILE  write the final counters as JSON\n"
+		"  -a, --admin-socket PATH  the admin socket (overrides the "
+		"config)\n"
 		"  -h, --help               this text\n"
 		"\n"
 		"EAL arguments come from the config's eal list; given on the\n"
-		"command line before \"--\" they replace it.\n");
+		"command line before \"--\" they replace it. SIGHUP reloads the\n"
+		"config; SIGINT and SIGTERM stop cleanly.\n");
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -63,6 +71,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "config", required_argument, NULL, 'c' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "summary-json", required_argument, NULL, 'j' },
+		{ "admin-socket", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -70,7 +79,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:d:j:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:d:j:a:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->config = optarg;
@@ -88,6 +97,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'j':
 			o->summary = optarg;
+			break;
+		case 'a':
+			o->admin_socket = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -118,17 +130,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void sleep_s(double s)
-{
-	struct timespec ts;
-
-	if (s <= 0)
-		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	nanosleep(&ts, NULL);
-}
-
 static uint32_t log_level_of(const char *s)
 {
 	if (!strcmp(s, "error"))
@@ -140,43 +141,6 @@ static uint32_t log_level_of(const char *s)
 	if (!strcmp(s, "debug"))
 		return RTE_LOG_DEBUG;
 	return RTE_LOG_INFO;
-}
-
-/* The main lcore's loop until a stop: rebalance, stats. */
-static void run(struct dp *dp, const struct cfg *cfg, const struct opts *o,
-		struct split *sp, struct report_snap *prev,
-		struct report_snap *cur, double t0)
-{
-	double next_stats = cfg->stats_interval_s, next_split = 0,
-	       last_split = 0;
-
-	for (;;) {
-		double t = now_s() - t0, wake;
-
-		if (stop_signal || (o->duration_s > 0 && t >= o->duration_s))
-			break;
-		if (t >= next_split) {
-			split_tick(sp, t - last_split, NULL, NULL);
-			last_split = t;
-			next_split = t + cfg->rebalance_s;
-		}
-		if (cfg->stats_interval_s > 0 && t >= next_stats) {
-			struct report_snap tmp;
-
-			report_snap_take(cur, dp, t);
-			report_line(stdout, dp, prev, cur);
-			tmp = *prev;
-			*prev = *cur;
-			*cur = tmp;
-			next_stats += cfg->stats_interval_s;
-		}
-		wake = next_split;
-		if (cfg->stats_interval_s > 0 && next_stats < wake)
-			wake = next_stats;
-		if (o->duration_s > 0 && o->duration_s < wake)
-			wake = o->duration_s;
-		sleep_s(fmin(wake - (now_s() - t0), 0.05));
-	}
 }
 
 /* Build the EAL argv: argv[0], then the command line's EAL part (before
@@ -204,28 +168,34 @@ static char **eal_argv(int argc, char **argv, int dd, const struct cfg *cfg,
 int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
-	struct cfg cfg;
+	struct cfg *cfg = calloc(1, sizeof(*cfg));
 	struct dp *dp = NULL;
-	struct split *sp = NULL;
-	struct report_snap prev = { 0 }, cur = { 0 };
+	struct ctl *ctl = NULL;
+	struct report_snap fin = { 0 };
+	struct sigaction sa;
 	char err[1024], **ea = NULL;
 	int i, dd = -1, n_ea = 0, rc = 1;
 	double t0;
 
+	if (!cfg)
+		return 1;
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--") == 0) {
 			dd = i;
 			break;
 		}
 	if (parse_opts(dd > 0 ? argc - dd : argc, dd > 0 ? argv + dd : argv,
-		       &o) < 0)
+		       &o) < 0) {
+		free(cfg);
 		return 2;
-	if (config_load(o.config, &cfg, err, sizeof(err)) < 0) {
+	}
+	if (config_load(o.config, cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tidegate: %s\n", err);
-		cfg_free(&cfg);
+		cfg_free(cfg);
+		free(cfg);
 		return 1;
 	}
-	ea = eal_argv(argc, argv, dd, &cfg, &n_ea);
+	ea = eal_argv(argc, argv, dd, cfg, &n_ea);
 	if (!ea || rte_eal_init(n_ea, ea) < 0) {
 		fprintf(stderr, "tidegate: EAL initialisation failed: %s (EAL "
 				"arguments from %s; without hugepages, add "
@@ -233,51 +203,64 @@ int main(int argc, char **argv)
 			rte_strerror(rte_errno),
 			dd > 0 ? "the command line" : o.config);
 		free(ea);
-		cfg_free(&cfg);
+		cfg_free(cfg);
+		free(cfg);
 		return 1;
 	}
-	rte_log_set_global_level(log_level_of(cfg.log_level));
-	dp = dp_create(&cfg, cfg.workers, err, sizeof(err));
+	rte_log_set_global_level(log_level_of(cfg->log_level));
+	dp = dp_create(cfg, cfg->workers, err, sizeof(err));
 	if (!dp) {
 		fprintf(stderr, "tidegate: %s\n", err);
 		goto out;
 	}
-	sp = split_new(dp);
-	if (!sp || report_snap_init(&prev, dp) < 0 ||
-	    report_snap_init(&cur, dp) < 0) {
-		fprintf(stderr, "tidegate: out of memory\n");
+	/* from here the control thread owns the config */
+	ctl = ctl_new(dp, cfg, o.config, o.admin_socket, err, sizeof(err));
+	if (!ctl) {
+		fprintf(stderr, "tidegate: %s\n", err);
 		goto out;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	if (dp_start(dp) < 0) {
 		fprintf(stderr, "tidegate: cannot start the ports\n");
 		goto out;
 	}
-	printf("tidegate %s: %u worker(s), %u bucket(s), config %s\n",
-	       TIDEGATE_VERSION, dp_n_workers(dp), dp_n_buckets(dp), o.config);
+	printf("tidegate %s: %u worker(s), %u bucket(s), config %s, admin "
+	       "socket %s\n",
+	       TIDEGATE_VERSION, dp_n_workers(dp), dp_n_buckets(dp), o.config,
+	       o.admin_socket ? o.admin_socket : ctl_cfg(ctl)->admin.socket);
 	fflush(stdout);
 	t0 = now_s();
-	report_snap_take(&prev, dp, 0);
-	run(dp, &cfg, &o, sp, &prev, &cur, t0);
+	ctl_run(ctl, &stop_signal, &reload_signal, o.duration_s);
 	dp_stop(dp);
-	report_snap_take(&cur, dp, now_s() - t0);
-	printf("stopped after %.1f s%s: rx %llu, admitted %llu\n", cur.t_s,
-	       stop_signal ? " (signal)" : "", (unsigned long long)cur.total.rx,
-	       (unsigned long long)cur.total.outcome[DP_ADMITTED]);
+	if (report_snap_init(&fin, dp) < 0) {
+		fprintf(stderr, "tidegate: out of memory\n");
+		goto out;
+	}
+	report_snap_take(&fin, dp, now_s() - t0);
+	printf("stopped after %.1f s%s: rx %llu, admitted %llu\n", fin.t_s,
+	       stop_signal ? " (signal)" : "", (unsigned long long)fin.total.rx,
+	       (unsigned long long)fin.total.outcome[DP_ADMITTED]);
 	rc = 0;
 	if (o.summary &&
-	    report_json(o.summary, dp, &cur, TIDEGATE_VERSION) < 0) {
+	    report_json(o.summary, dp, &fin, TIDEGATE_VERSION) < 0) {
 		fprintf(stderr, "tidegate: cannot write %s\n", o.summary);
 		rc = 1;
 	}
 out:
-	report_snap_free(&prev);
-	report_snap_free(&cur);
-	split_free(sp);
+	report_snap_free(&fin);
 	dp_destroy(dp);
+	if (ctl)
+		ctl_free(ctl);
+	else {
+		cfg_free(cfg);
+		free(cfg);
+	}
 	rte_eal_cleanup();
 	free(ea);
-	cfg_free(&cfg);
 	return rc;
 }
