@@ -135,10 +135,9 @@ static inline uint32_t consumer_profile(const struct cfg_consumers *cc,
  * sight, or the shared overflow bucket when the table is full. */
 static inline void consumer_tier(struct dp_worker *w, unsigned pi,
 				 const struct dp_pipe *p,
-				 const struct pkt_info *info, uint64_t now,
-				 struct dp_tier *t)
+				 const struct pkt_info *info, uint32_t hash,
+				 uint64_t now, struct dp_tier *t)
 {
-	uint32_t hash = rte_hash_crc(info->src, 16, 0);
 	struct ctab_entry *e;
 	bool inserted;
 
@@ -173,58 +172,80 @@ static inline void split_tier(struct dp_worker *w, unsigned b,
 	t->par = &w->bparam[b];
 }
 
-static inline void handle(struct dp_worker *w, unsigned pi,
-			  struct rte_mbuf *m, uint64_t now, uint64_t *lo,
-			  uint64_t *prio)
-{
-	const struct dp_pipe *p = &w->dp->pipe[pi];
-	uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *);
-	uint32_t len = rte_pktmbuf_pkt_len(m);
-	struct dp_tier tier[3];
-	uint64_t cost[3];
-	unsigned n = 0, i, rej = 0, shadow_fail = 0, worst = 0;
+/* What the first pass learned about a message the second pass decides. */
+struct dp_msg {
+	struct rte_mbuf *m;
+	uint32_t hash; /* of the consumer key */
+	int meter;     /* metered consumer slot, or -1 */
 	struct pkt_info info;
+};
+
+/*
+ * First pass over one message: parse, then the drops that need no bucket
+ * (malformed, breaker, shedding, credits). Returns false when the message
+ * was dropped (and freed); true when it goes on to the tiers.
+ */
+static inline bool screen(struct dp_worker *w, unsigned pi, struct dp_msg *x,
+			  uint64_t *lo, uint64_t *prio)
+{
+	struct rte_mbuf *m = x->m;
 	enum pkt_status ps;
-	uint16_t topic;
-	int meter = -1;
 	uint8_t cls;
 
+	x->meter = -1;
 	/* only the first segment is parsed: headers live there */
-	ps = pkt_parse(data, rte_pktmbuf_data_len(m), &info);
+	ps = pkt_parse(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
+		       &x->info);
 	if (unlikely(ps != PKT_OK)) {
 		lo[ps == PKT_UNSUPPORTED ? DP_DROP_UNSUPPORTED :
 					   DP_DROP_MALFORMED]++;
-		rte_pktmbuf_free(m);
-		return;
+		goto drop;
 	}
-	cls = pkt_priority(&info);
+	cls = pkt_priority(&x->info);
 	prio[cls]++;
 	if (unlikely(w->breaker_open)) {
 		lo[DP_DROP_BREAKER]++;
-		rte_pktmbuf_free(m);
-		return;
+		goto drop;
 	}
 	if (unlikely(cls < w->shed_below)) {
 		lo[DP_DROP_SHED]++;
-		rte_pktmbuf_free(m);
-		return;
+		goto drop;
 	}
 	/* out of credits: the whole pipeline's egress, or this consumer */
 	if (unlikely(w->credit_block[pi]) ||
 	    (unlikely(w->meters != NULL) &&
-	     (meter = dp_meters_find(w->meters, info.src)) >= 0 &&
-	     w->meter_used[meter] >= w->meter_limit[meter])) {
+	     (x->meter = dp_meters_find(w->meters, x->info.src)) >= 0 &&
+	     w->meter_used[x->meter] >= w->meter_limit[x->meter])) {
 		lo[DP_DROP_CREDIT]++;
-		rte_pktmbuf_free(m);
-		return;
+		goto drop;
 	}
+	return true;
+drop:
+	rte_pktmbuf_free(m);
+	return false;
+}
+
+/* Second pass: the tiers. Check every one, then commit all or none. */
+static inline void decide(struct dp_worker *w, unsigned pi, struct dp_msg *x,
+			  uint64_t now, uint64_t *lo)
+{
+	const struct dp_pipe *p = &w->dp->pipe[pi];
+	struct rte_mbuf *m = x->m;
+	const struct pkt_info *info = &x->info;
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	struct dp_tier tier[3];
+	uint64_t cost[3];
+	unsigned n = 0, i, rej = 0, shadow_fail = 0, worst = 0;
+	int meter = x->meter;
+	uint16_t topic;
+
 	if (p->global_b >= 0)
 		split_tier(w, (unsigned)p->global_b, &tier[n++]);
-	topic = cls_topic(w->cls[pi], &info);
+	topic = cls_topic(w->cls[pi], info);
 	if (topic != CLS_NONE)
 		split_tier(w, (unsigned)p->topic_b0 + topic, &tier[n++]);
 	if (p->cons_b >= 0)
-		consumer_tier(w, pi, p, &info, now, &tier[n++]);
+		consumer_tier(w, pi, p, info, x->hash, now, &tier[n++]);
 
 	/* check every tier; take nothing yet */
 	for (i = 0; i < n; i++) {
@@ -264,7 +285,8 @@ static inline void handle(struct dp_worker *w, unsigned pi,
 	switch (tier[worst].par->action) {
 	case CFG_ACT_MARK:
 		/* out of profile, forwarded marked: takes no token */
-		pkt_set_dscp(data, rte_pktmbuf_data_len(m), &info,
+		pkt_set_dscp(rte_pktmbuf_mtod(m, uint8_t *),
+			     rte_pktmbuf_data_len(m), info,
 			     tier[worst].par->mark_dscp);
 		tx_add(w, pi, m, DP_MARKED, lo, now);
 		return;
@@ -464,9 +486,10 @@ int dp_worker_main(void *arg)
 	struct dp_worker *w = arg;
 	struct dp *dp = w->dp;
 	struct rte_mbuf *pkts[DP_MAX_BURST];
+	struct dp_msg msg[DP_MAX_BURST];
 	uint64_t prev = rte_rdtsc(), lo[DP_OUTCOME_MAX], prio[8];
 	bool had_work = false;
-	unsigned pi, i;
+	unsigned pi, i, k;
 
 	while (!dp->quit) {
 		uint64_t now = rte_rdtsc(), rx = 0, rx_bytes = 0;
@@ -491,13 +514,33 @@ int dp_worker_main(void *arg)
 				continue;
 			had_work = true;
 			rx += n;
+			for (i = 0; i < n; i++)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+			/* parse and screen the whole burst, hash the
+			 * consumer keys and prefetch their table slots;
+			 * then decide, slots in cache */
+			k = 0;
 			for (i = 0; i < n; i++) {
-				if (i + 1 < n)
-					rte_prefetch0(rte_pktmbuf_mtod(
-						pkts[i + 1], void *));
+				struct dp_msg *x = &msg[k];
+
 				rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
-				handle(w, pi, pkts[i], now, lo, prio);
+				x->m = pkts[i];
+				if (!screen(w, pi, x, lo, prio))
+					continue;
+				if (p->cons_b >= 0) {
+					const char *s;
+
+					x->hash = rte_hash_crc(x->info.src, 16,
+							       0);
+					s = ctab_prefetch_slot(w->ctab[pi],
+							       x->hash);
+					rte_prefetch0(s);
+					rte_prefetch0(s + 64);
+				}
+				k++;
 			}
+			for (i = 0; i < k; i++)
+				decide(w, pi, &msg[i], now, lo);
 		}
 		if (w->heap_n && release_held(w, now, lo, false))
 			had_work = true;

@@ -73,7 +73,7 @@ def run_tidegate(exe, cfg_text, seconds, tmp, name):
 def config(pcap, prefix, body):
     eal = EAL + ['--file-prefix', prefix] + eal_vdevs(pcap)
     return ('eal = [ %s ];\nworkers = 1;\nmbufs = 65535;\n'
-            'stats_interval = 0.0;\n'
+            'stats_interval = 0.0;\npolicy = { cpu_warning = 1.0; };\n'
             'ports = ( { name = "in"; device = "net_pcap0"; },\n'
             '          { name = "out"; device = "net_null0"; } );\n'
             'pipelines = ( { name = "bench"; ingress = "in";\n'
