@@ -7,7 +7,8 @@
  * whatever they do. Each client has a fixed input buffer of max_line + 2
  * bytes (a line and its "\r\n": a line that does not fit is too long by
  * construction) and a growing output buffer that is written as the socket
- * accepts it and that may not pass max_out. POSIX and jansson only.
+ * accepts it and that may not pass max_out. POSIX and jansson only;
+ * everything runs on the control thread.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* accept4(), struct ucred */
@@ -29,11 +30,11 @@
 
 #include "admin.h"
 
-#define ADMIN_DEF_MODE 0660
+#define ADMIN_DEF_MODE	      0660
 #define ADMIN_DEF_MAX_CLIENTS 128
-#define ADMIN_DEF_MAX_LINE 4096
-#define ADMIN_DEF_MAX_OUT (4u << 20)
-#define ADMIN_MAX_LINE_LIMIT (16u << 20) /* input buffers are per client */
+#define ADMIN_DEF_MAX_LINE    4096
+#define ADMIN_DEF_MAX_OUT     (4u << 20)
+#define ADMIN_MAX_LINE_LIMIT  (16u << 20) /* input buffers are per client */
 
 /*
  * The work one admin_poll() may do, besides the handler calls themselves:
@@ -43,10 +44,10 @@
  * left over wait on the backlog list and go first in the next call (which
  * then does not sleep), so one chatty client cannot starve the others.
  */
-#define ADMIN_EVENTS 64
-#define ADMIN_ACCEPTS 64
+#define ADMIN_EVENTS	  64
+#define ADMIN_ACCEPTS	  64
 #define ADMIN_REQS_CLIENT 16
-#define ADMIN_REQS_CALL 256
+#define ADMIN_REQS_CALL	  256
 /* Unread input discarded before a close, so that the peer reads our last
  * line and then EOF, not ECONNRESET (AF_UNIX resets a peer whose data was
  * left unread). Bounded: a flooding client gets its reset. */
@@ -63,77 +64,91 @@ struct alink {
 };
 
 struct admin_client {
-	struct admin *a;	 /* borrowed: the server */
-	int fd;			 /* -1 once closed */
-	uid_t uid;		 /* SO_PEERCRED at accept */
+	struct admin *a; /* borrowed: the server */
+	int fd;		 /* -1 once closed */
+	uid_t uid;	 /* SO_PEERCRED at accept */
 	gid_t gid;
-	struct alink node;	 /* a->clients, then a->dead once closed */
-	struct alink bl;	 /* a->backlog while lines wait */
-	uint32_t events;	 /* epoll interest now */
-	uint64_t gen;		 /* admin_poll() call that last ran it */
-	unsigned served;	 /* requests handled in call gen */
-	unsigned replies;	 /* replies to the request in the handler */
-	bool in_handler;	 /* the handler runs for this client */
-	bool eof;		 /* the peer shut down its writing side */
-	bool closing;		 /* no more requests; close once out sent */
-	bool broken;		 /* out of memory: drop at settle */
-	bool dead;		 /* closed, freed at the end of the call */
-	char *out;		 /* owned: replies not yet written */
-	size_t out_off;		 /* out[out_off, out_len) is pending */
+	struct alink node; /* a->clients, then a->dead once closed */
+	struct alink bl;   /* a->backlog while lines wait */
+	uint32_t events;   /* epoll interest now */
+	uint64_t gen;	   /* admin_poll() call that last ran it */
+	unsigned served;   /* requests handled in call gen */
+	unsigned replies;  /* replies to the request in the handler */
+	bool in_handler;   /* the handler runs for this client */
+	bool eof;	   /* the peer shut down its writing side */
+	bool closing;	   /* no more requests; close once out sent */
+	bool broken;	   /* out of memory: drop at settle */
+	bool dead;	   /* closed, freed at the end of the call */
+	char *out;	   /* owned: replies not yet written */
+	size_t out_off;	   /* out[out_off, out_len) is pending */
 	size_t out_len;
 	size_t out_cap;
-	size_t in_start;	 /* in[in_start, in_len) is unprocessed */
+	size_t in_start; /* in[in_start, in_len) is unprocessed */
 	size_t in_len;
-	char in[];		 /* max_line + 2 bytes */
+	char in[]; /* max_line + 2 bytes */
 };
 
 struct admin {
-	int fd;			 /* listening socket, -1 if none */
-	int epfd;		 /* -1 if none */
-	char *path;		 /* owned copy of the socket path */
+	int fd;	    /* listening socket, -1 if none */
+	int epfd;   /* -1 if none */
+	char *path; /* owned copy of the socket path */
 	unsigned mode;
-	uid_t *uids;		 /* owned copies of the allow lists */
+	uid_t *uids; /* owned copies of the allow lists */
 	size_t n_uids;
 	gid_t *gids;
 	size_t n_gids;
-	char *allowed;		 /* owned: "root, uids 1 2, gids 3" */
-	uid_t euid;		 /* allowed when both lists are empty */
+	char *allowed; /* owned: "root, uids 1 2, gids 3" */
+	uid_t euid;    /* allowed when both lists are empty */
 	unsigned max_clients;
-	size_t max_line;	 /* bytes, newline not counted */
-	size_t max_out;		 /* bytes pending per client */
+	size_t max_line; /* bytes, newline not counted */
+	size_t max_out;	 /* bytes pending per client */
 	admin_handler_fn fn;
-	void *ctx;		 /* borrowed: the handler's */
-	bool bound;		 /* the file at path was ours: dev, ino, ctime */
+	void *ctx;  /* borrowed: the handler's */
+	bool bound; /* the file at path was ours: dev, ino, ctime */
 	dev_t dev;
 	ino_t ino;
 	struct timespec ctime;
-	bool paused;		 /* listener out of epoll after EMFILE */
-	bool left;		 /* a client left since the pause */
-	int64_t resume_ns;	 /* CLOCK_MONOTONIC */
-	unsigned n_clients;	 /* on a->clients */
+	bool paused;	    /* listener out of epoll after EMFILE */
+	bool left;	    /* a client left since the pause */
+	int64_t resume_ns;  /* CLOCK_MONOTONIC */
+	unsigned n_clients; /* on a->clients */
 	struct alink clients;
 	struct alink backlog;
 	struct alink dead;
-	uint64_t gen;		 /* admin_poll() calls */
-	unsigned budget;	 /* requests left in this call */
-	int handled;		 /* requests handled in this call */
+	uint64_t gen;	 /* admin_poll() calls */
+	unsigned budget; /* requests left in this call */
+	int handled;	 /* requests handled in this call */
 };
 
-#define client_of(p, m)                                                        \
-	((struct admin_client *)(void *)((char *)(p) -                         \
-					 offsetof(struct admin_client, m)))
+/* The client that holds link l as its member node or bl. */
+static struct admin_client *client_of_node(struct alink *l)
+{
+	char *p = (char *)l - offsetof(struct admin_client, node);
 
+	return (struct admin_client *)(void *)p;
+}
+
+static struct admin_client *client_of_bl(struct alink *l)
+{
+	char *p = (char *)l - offsetof(struct admin_client, bl);
+
+	return (struct admin_client *)(void *)p;
+}
+
+/* l as an empty list head, or as a link on no list. */
 static void alink_init(struct alink *l)
 {
 	l->prev = l;
 	l->next = l;
 }
 
+/* Is the list at head l empty (or the link l on no list)? */
 static bool alink_empty(const struct alink *l)
 {
 	return l->next == l;
 }
 
+/* Appends l, which must be on no list, to the list at head. */
 static void alink_add_tail(struct alink *head, struct alink *l)
 {
 	l->prev = head->prev;
@@ -150,8 +165,9 @@ static void alink_del(struct alink *l)
 	alink_init(l);
 }
 
+/* Formats a message into err (NULL or err_len 0: none wanted). */
 static void set_err(char *err, size_t err_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void set_err(char *err, size_t err_len, const char *fmt, ...)
 {
@@ -164,6 +180,7 @@ static void set_err(char *err, size_t err_len, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* CLOCK_MONOTONIC in nanoseconds. */
 static int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -207,8 +224,9 @@ static json_t *error_vbuild(const char *fmt, va_list ap)
 	return obj;
 }
 
+/* error_vbuild() with the arguments inline. */
 static json_t *error_build(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+    __attribute__((format(printf, 1, 2)));
 
 static json_t *error_build(const char *fmt, ...)
 {
@@ -231,7 +249,7 @@ static json_t *error_build(const char *fmt, ...)
 static char *reply_line(json_t *obj, size_t *len)
 {
 	static const char fallback[] =
-		"{\"error\":\"internal: reply not encodable\"}";
+	    "{\"error\":\"internal: reply not encodable\"}";
 	char *s = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 	char *line;
 	size_t n;
@@ -249,6 +267,7 @@ static char *reply_line(json_t *obj, size_t *len)
 	return line;
 }
 
+/* Bytes of replies queued and not yet written. */
 static size_t out_pending(const struct admin_client *c)
 {
 	return c->out_len - c->out_off;
@@ -298,7 +317,7 @@ nomem:
 /* Queues an error for a garbage request and stops reading: the client is
  * closed once its output is written. */
 static void client_fail(struct admin_client *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void client_fail(struct admin_client *c, const char *fmt, ...)
 {
@@ -351,16 +370,18 @@ static void client_close(struct admin_client *c, bool drain)
 	a->left = true;
 }
 
+/* Frees a closed client and its output. */
 static void client_free(struct admin_client *c)
 {
 	free(c->out);
 	free(c);
 }
 
+/* Frees the clients closed in this call; none may be referenced after. */
 static void free_dead(struct admin *a)
 {
 	while (!alink_empty(&a->dead)) {
-		struct admin_client *c = client_of(a->dead.next, node);
+		struct admin_client *c = client_of_node(a->dead.next);
 
 		alink_del(&c->node);
 		client_free(c);
@@ -396,12 +417,14 @@ static void client_flush(struct admin_client *c)
 	}
 }
 
+/* Size of a client's input buffer in bytes: a line and "\r\n". */
 static size_t in_cap(const struct admin *a)
 {
 	return a->max_line + 2;
 }
 
-/* One read, into the free end of the input buffer. */
+/* One read into the free end of the input buffer (moved to its start
+ * first). Sets eof at end of input; drops c on a read error. */
 static void client_read(struct admin_client *c)
 {
 	size_t cap = in_cap(c->a);
@@ -423,6 +446,8 @@ static void client_read(struct admin_client *c)
 		client_close(c, false);
 }
 
+/* Runs the handler on one line and makes sure it answered exactly once;
+ * counts the request against c's and the call's bounds. */
 static void client_dispatch(struct admin_client *c, const char *line)
 {
 	struct admin *a = c->a;
@@ -500,7 +525,7 @@ static void client_run(struct admin_client *c)
 static void client_update_events(struct admin_client *c)
 {
 	struct admin *a = c->a;
-	struct epoll_event ev = { .data.ptr = c };
+	struct epoll_event ev = {.data.ptr = c};
 	size_t used = c->in_len - c->in_start;
 
 	if (!c->closing && !c->eof && used < in_cap(a))
@@ -541,6 +566,7 @@ static void client_settle(struct admin_client *c)
 	client_update_events(c);
 }
 
+/* Serves a client epoll reported: read once, run its lines, write. */
 static void client_event(struct admin_client *c, uint32_t events)
 {
 	if (c->dead)
@@ -567,7 +593,7 @@ static void backlog_run(struct admin *a)
 	todo.prev->next = &todo;
 	alink_init(&a->backlog);
 	while (!alink_empty(&todo)) {
-		struct admin_client *c = client_of(todo.next, bl);
+		struct admin_client *c = client_of_bl(todo.next);
 
 		alink_del(&c->bl);
 		client_run(c);
@@ -589,6 +615,8 @@ static void refuse(int fd, json_t *obj)
 	close(fd);
 }
 
+/* The SO_PEERCRED rule of admin.h: root, else the lists (both empty:
+ * our own euid). Only the peer's primary gid is known here. */
 static bool peer_allowed(const struct admin *a, const struct ucred *cr)
 {
 	size_t i;
@@ -606,16 +634,19 @@ static bool peer_allowed(const struct admin *a, const struct ucred *cr)
 	return false;
 }
 
+/* Takes over a new connection fd: refuses it (with a reason) or adds a
+ * client listening for input. */
 static void client_accept(struct admin *a, int fd)
 {
 	struct ucred cr;
 	socklen_t crlen = sizeof(cr);
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = {.events = EPOLLIN};
 	struct admin_client *c;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) != 0) {
 		refuse(fd, error_build("internal: cannot read the peer's "
-				       "credentials: %s", strerror(errno)));
+				       "credentials: %s",
+				       strerror(errno)));
 		return;
 	}
 	/* Permission first: a stranger learns nothing of our clients. */
@@ -628,7 +659,8 @@ static void client_accept(struct admin *a, int fd)
 	}
 	if (a->n_clients >= a->max_clients) {
 		refuse(fd, error_build("too many clients (%u connected); try "
-				       "again later", a->n_clients));
+				       "again later",
+				       a->n_clients));
 		return;
 	}
 	c = calloc(1, sizeof(*c) + in_cap(a));
@@ -652,9 +684,10 @@ static void client_accept(struct admin *a, int fd)
 	a->n_clients++;
 }
 
+/* The listener's epoll interest: EPOLLIN, or 0 while paused. */
 static void listener_set(struct admin *a, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = NULL };
+	struct epoll_event ev = {.events = events, .data.ptr = NULL};
 
 	epoll_ctl(a->epfd, EPOLL_CTL_MOD, a->fd, &ev);
 }
@@ -706,6 +739,8 @@ static int listener_event(struct admin *a, uint32_t events)
 	return 0;
 }
 
+/* See admin.h. A negative timeout_ms waits without end (as epoll_wait);
+ * waiting lines from the last call make it 0. */
 int admin_poll(struct admin *a, int timeout_ms)
 {
 	struct epoll_event ev[ADMIN_EVENTS];
@@ -736,6 +771,8 @@ int admin_poll(struct admin *a, int timeout_ms)
 	return ret < 0 ? ret : a->handled;
 }
 
+/* See admin.h. obj may be NULL (its builder failed): the client gets an
+ * internal error. Outside the handler, or a second time: obj is dropped. */
 void admin_reply(struct admin_client *c, json_t *obj)
 {
 	/* One reply per request: a second one, or one outside the handler,
@@ -747,6 +784,7 @@ void admin_reply(struct admin_client *c, json_t *obj)
 	client_queue(c, obj);
 }
 
+/* See admin.h. Bytes of the message that are not UTF-8 become '?'. */
 void admin_reply_error(struct admin_client *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -756,11 +794,13 @@ void admin_reply_error(struct admin_client *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* See admin.h. */
 uid_t admin_client_uid(const struct admin_client *c)
 {
 	return c->uid;
 }
 
+/* See admin.h. Refused connections are never counted. */
 unsigned admin_n_clients(const struct admin *a)
 {
 	return a->n_clients;
@@ -821,8 +861,10 @@ static int stale_remove(const struct admin *a, const struct sockaddr_un *sa,
 		return -e;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		set_err(err, err_len, "admin socket %s: the path exists and "
-			"is not a socket; not replacing it", a->path);
+		set_err(err, err_len,
+			"admin socket %s: the path exists and "
+			"is not a socket; not replacing it",
+			a->path);
 		return -EEXIST;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -835,28 +877,34 @@ static int stale_remove(const struct admin *a, const struct sockaddr_un *sa,
 	e = errno;
 	close(fd);
 	if (r == 0 || e == EAGAIN) {
-		set_err(err, err_len, "another process is listening on %s "
-			"(is tidegate already running?)", a->path);
+		set_err(err, err_len,
+			"another process is listening on %s "
+			"(is tidegate already running?)",
+			a->path);
 		return -EADDRINUSE;
 	}
 	if (e == ENOENT)
 		return 0;
 	if (e != ECONNREFUSED) {
-		set_err(err, err_len, "admin socket %s: cannot tell whether it "
-			"is in use: %s", a->path, strerror(e));
+		set_err(err, err_len,
+			"admin socket %s: cannot tell whether it "
+			"is in use: %s",
+			a->path, strerror(e));
 		return -e;
 	}
 	if (unlink(a->path) != 0 && errno != ENOENT) {
 		e = errno;
-		set_err(err, err_len, "admin socket %s: cannot remove the "
-			"stale socket: %s", a->path, strerror(e));
+		set_err(err, err_len,
+			"admin socket %s: cannot remove the "
+			"stale socket: %s",
+			a->path, strerror(e));
 		return -e;
 	}
 	return 0;
 }
 
-static void bind_error(const struct admin *a, int e, char *err,
-		       size_t err_len)
+/* The message for a failed bind(): a missing directory by its name. */
+static void bind_error(const struct admin *a, int e, char *err, size_t err_len)
 {
 	const char *slash = strrchr(a->path, '/');
 	int dlen = slash ? (int)(slash - a->path) : 1;
@@ -865,8 +913,10 @@ static void bind_error(const struct admin *a, int e, char *err,
 	if (slash == a->path)
 		dlen = 1; /* "/sock": the directory is "/" */
 	if (e == ENOENT || e == ENOTDIR)
-		set_err(err, err_len, "admin socket %s: the directory %.*s "
-			"does not exist", a->path, dlen, dir);
+		set_err(err, err_len,
+			"admin socket %s: the directory %.*s "
+			"does not exist",
+			a->path, dlen, dir);
 	else
 		set_err(err, err_len, "admin socket %s: bind: %s", a->path,
 			strerror(e));
@@ -877,8 +927,8 @@ static void bind_error(const struct admin *a, int e, char *err,
  * is left behind. */
 static int listener_open(struct admin *a, char *err, size_t err_len)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
 	struct stat st;
 	mode_t old;
 	int r, e, tries;
@@ -914,8 +964,10 @@ static int listener_open(struct admin *a, char *err, size_t err_len)
 		goto path_err;
 	if (a->n_gids && chown(a->path, (uid_t)-1, a->gids[0]) != 0) {
 		e = errno;
-		set_err(err, err_len, "admin socket %s: cannot give it group "
-			"%u: %s", a->path, (unsigned)a->gids[0], strerror(e));
+		set_err(err, err_len,
+			"admin socket %s: cannot give it group "
+			"%u: %s",
+			a->path, (unsigned)a->gids[0], strerror(e));
 		goto unlink;
 	}
 	/* Identity after our last chmod/chown: the ctime tells our file
@@ -928,8 +980,7 @@ static int listener_open(struct admin *a, char *err, size_t err_len)
 	if (listen(a->fd, SOMAXCONN) != 0)
 		goto path_err;
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (a->epfd < 0 ||
-	    epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->fd, &ev) != 0)
+	if (a->epfd < 0 || epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->fd, &ev) != 0)
 		goto path_err;
 	a->bound = true;
 	return 0;
@@ -941,6 +992,7 @@ unlink:
 	return -e;
 }
 
+/* A malloc'ed copy of n bytes at p; NULL when n is 0 or on ENOMEM. */
 static void *memdup(const void *p, size_t n)
 {
 	void *q;
@@ -953,6 +1005,8 @@ static void *memdup(const void *p, size_t n)
 	return q;
 }
 
+/* See admin.h. Zero fields of o take their defaults; o and its arrays
+ * are copied (borrowed for the call only). errno is set on NULL. */
 struct admin *admin_open(const struct admin_opts *o, admin_handler_fn fn,
 			 void *ctx, char *err, size_t err_len)
 {
@@ -969,15 +1023,18 @@ struct admin *admin_open(const struct admin_opts *o, admin_handler_fn fn,
 	}
 	plen = strlen(o->path);
 	if (plen >= sizeof(sa.sun_path)) {
-		set_err(err, err_len, "admin socket path is too long (%zu "
-			"bytes, at most %zu): %s", plen,
-			sizeof(sa.sun_path) - 1, o->path);
+		set_err(err, err_len,
+			"admin socket path is too long (%zu "
+			"bytes, at most %zu): %s",
+			plen, sizeof(sa.sun_path) - 1, o->path);
 		errno = ENAMETOOLONG;
 		return NULL;
 	}
 	if (o->max_line > ADMIN_MAX_LINE_LIMIT) {
-		set_err(err, err_len, "admin socket: max_line %zu is over "
-			"%u bytes", o->max_line, ADMIN_MAX_LINE_LIMIT);
+		set_err(err, err_len,
+			"admin socket: max_line %zu is over "
+			"%u bytes",
+			o->max_line, ADMIN_MAX_LINE_LIMIT);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -993,8 +1050,8 @@ struct admin *admin_open(const struct admin_opts *o, admin_handler_fn fn,
 	a->ctx = ctx;
 	a->euid = geteuid();
 	a->mode = o->mode ? o->mode & 07777 : ADMIN_DEF_MODE;
-	a->max_clients = o->max_clients ? o->max_clients
-					: ADMIN_DEF_MAX_CLIENTS;
+	a->max_clients =
+	    o->max_clients ? o->max_clients : ADMIN_DEF_MAX_CLIENTS;
 	a->max_line = o->max_line ? o->max_line : ADMIN_DEF_MAX_LINE;
 	a->max_out = o->max_out ? o->max_out : ADMIN_DEF_MAX_OUT;
 	a->path = strdup(o->path);
@@ -1021,6 +1078,8 @@ nomem:
 	return NULL;
 }
 
+/* See admin.h. Pending replies get one non-blocking write. Not from
+ * inside the handler. Also frees a half-built a (admin_open's errors). */
 void admin_close(struct admin *a)
 {
 	struct stat st;
@@ -1028,7 +1087,7 @@ void admin_close(struct admin *a)
 	if (!a)
 		return;
 	while (!alink_empty(&a->clients)) {
-		struct admin_client *c = client_of(a->clients.next, node);
+		struct admin_client *c = client_of_node(a->clients.next);
 
 		client_flush(c); /* best effort: a last reply goes out */
 		client_close(c, true);

@@ -830,7 +830,7 @@ static int load_top(struct ld *ld, const config_setting_t *root,
 {
 	static const char *const keys[] = {
 		"eal",	       "workers",	 "burst",     "mbufs",
-		"shape_queue", "stats_interval", "rebalance", "log_level",
+		"shape_queue", "stats_interval", "log_level",
 		"ports",       "pipelines",	 "policy",    "admin",
 		NULL
 	};
@@ -877,7 +877,6 @@ static int load_top(struct ld *ld, const config_setting_t *root,
 		return -EINVAL;
 	c->shape_queue = (uint32_t)v;
 	if (get_num(ld, root, "stats_interval", &c->stats_interval_s, 0) < 0 ||
-	    get_num(ld, root, "rebalance", &c->rebalance_s, 0) < 0 ||
 	    get_str(ld, root, "log_level", &lvl, 0) < 0)
 		return -EINVAL;
 	if (c->stats_interval_s < 0)
@@ -885,9 +884,6 @@ static int load_top(struct ld *ld, const config_setting_t *root,
 			       config_setting_get_member(root,
 							 "stats_interval"),
 			       "must be >= 0 (0 turns the stats line off)");
-	if (!(c->rebalance_s >= 0.001) || c->rebalance_s > 10)
-		return ld_fail(ld, config_setting_get_member(root, "rebalance"),
-			       "must be in [0.001, 10] seconds");
 	if (lvl) {
 		static const char *const lv[] = { "error", "warning", "notice",
 						  "info",  "debug",   NULL };

@@ -131,10 +131,8 @@ int ctl_reload(struct ctl *c, char *err, size_t err_len, json_t **changed)
 		json_array_append_new(ch, json_string("policy"));
 	if (strcmp(old->log_level, next->log_level))
 		json_array_append_new(ch, json_string("log_level"));
-	if (old->stats_interval_s != next->stats_interval_s ||
-	    old->rebalance_s != next->rebalance_s)
-		json_array_append_new(ch,
-				      json_string("stats_interval/rebalance"));
+	if (old->stats_interval_s != next->stats_interval_s)
+		json_array_append_new(ch, json_string("stats_interval"));
 
 	/* apply: the new config is the running one from here on */
 	c->cfg = next;

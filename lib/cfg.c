@@ -131,7 +131,6 @@ void cfg_init(struct cfg *c)
 	c->mbufs = 16383;
 	c->shape_queue = 4096;
 	c->stats_interval_s = 1.0;
-	c->rebalance_s = 0.1;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 	cfg_policy_init(&c->policy);
 	snprintf(c->admin.socket, sizeof(c->admin.socket),

@@ -183,7 +183,6 @@ struct cfg {
 	uint32_t mbufs;		     /**< mempool size per socket */
 	uint32_t shape_queue;	     /**< shape queue, messages per core */
 	double stats_interval_s;     /**< per-second stats line; 0: off */
-	double rebalance_s;	     /**< split of shared buckets over cores */
 	char log_level[16];
 	int workers_line; /**< line of `workers`, for start-up errors */
 	unsigned n_ports;
