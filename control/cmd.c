@@ -154,9 +154,11 @@ json_t *ctl_status_json(struct ctl *c)
 	}
 	json_object_set_new(r, "ports", ports);
 	for (i = 0; i < c->nw; i++)
-		json_array_append_new(workers,
-				      json_pack("{s:i, s:f}", "id", (int)i,
-						"busy_pct", c->busy_pct[i]));
+		json_array_append_new(
+			workers,
+			json_pack("{s:i, s:i, s:f}", "id", (int)i, "lcore",
+				  (int)dp_worker_lcore(c->dp, i), "busy_pct",
+				  c->busy_pct[i]));
 	json_object_set_new(r, "workers", workers);
 	json_object_set_new(r, "config", json_string(c->path));
 	json_object_set_new(r, "reaction_us",

@@ -863,6 +863,11 @@ unsigned dp_n_workers(const struct dp *dp)
 	return dp->n_workers;
 }
 
+unsigned dp_worker_lcore(const struct dp *dp, unsigned w)
+{
+	return w < dp->n_workers ? dp->w[w]->lcore : 0;
+}
+
 unsigned dp_n_buckets(const struct dp *dp)
 {
 	return dp->n_buckets;

@@ -113,6 +113,8 @@ uint64_t dp_now_tsc(void);
 /** TSC cycles per second (the workers' clock). */
 uint64_t dp_hz(const struct dp *dp);
 unsigned dp_n_workers(const struct dp *dp);
+/** The EAL lcore worker w runs on. */
+unsigned dp_worker_lcore(const struct dp *dp, unsigned w);
 unsigned dp_n_buckets(const struct dp *dp);
 const struct dp_bucket_info *dp_bucket(const struct dp *dp, unsigned b);
 /** Index of a bucket by name, or -1. */
