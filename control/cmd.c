@@ -235,20 +235,26 @@ json_t *ctl_stats_json(struct ctl *c)
 	return r;
 }
 
+static bool no_args(struct admin_client *cl, int argc, char **argv)
+{
+	if (argc == 1)
+		return true;
+	admin_reply_error(cl, "%s takes no arguments", argv[0]);
+	return false;
+}
+
 static void cmd_status(struct ctl *c, struct admin_client *cl, int argc,
 		       char **argv)
 {
-	(void)argc;
-	(void)argv;
-	admin_reply(cl, ctl_status_json(c));
+	if (no_args(cl, argc, argv))
+		admin_reply(cl, ctl_status_json(c));
 }
 
 static void cmd_stats(struct ctl *c, struct admin_client *cl, int argc,
 		      char **argv)
 {
-	(void)argc;
-	(void)argv;
-	admin_reply(cl, ctl_stats_json(c));
+	if (no_args(cl, argc, argv))
+		admin_reply(cl, ctl_stats_json(c));
 }
 
 /* ---- rates ---- */
@@ -668,8 +674,8 @@ static void cmd_help(struct ctl *c, struct admin_client *cl, int argc,
 	size_t i;
 
 	(void)c;
-	(void)argc;
-	(void)argv;
+	if (!no_args(cl, argc, argv))
+		return;
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		json_array_append_new(list,
 				      json_pack("{s:s, s:s, s:s}", "name",

@@ -265,6 +265,12 @@ static int load_bucket(struct ld *ld, const config_setting_t *g,
 	if (check_known(ld, g, known) < 0)
 		return -EINVAL;
 	b->line = config_setting_source_line(g);
+	if (config_setting_get_member(g, "rate"))
+		b->rate_line = config_setting_source_line(
+			config_setting_get_member(g, "rate"));
+	if (config_setting_get_member(g, "burst"))
+		b->burst_line = config_setting_source_line(
+			config_setting_get_member(g, "burst"));
 	if (copy_name(ld, g, "name", b->name, sizeof(b->name), 0) < 0 ||
 	    get_num(ld, g, "rate", &b->rate, 1) < 0 ||
 	    get_uint(ld, g, "burst", &b->burst, 0, UINT64_MAX, 1) < 0 ||

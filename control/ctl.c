@@ -313,6 +313,19 @@ static void read_counters(struct ctl *c, double dt)
 	}
 }
 
+/* Whether anything but the admin socket can tell the lag. */
+static bool ctl_has_lag_source(const struct ctl *c)
+{
+	unsigned pi;
+
+	if (c->n_sources)
+		return true;
+	for (pi = 0; pi < c->cfg->n_pipelines; pi++)
+		if (c->cfg->pipelines[pi].lag_from_ring)
+			return true;
+	return false;
+}
+
 static void read_lag(struct ctl *c)
 {
 	unsigned pi, i;
@@ -362,7 +375,9 @@ static void step_severity(struct ctl *c, uint64_t tick_tsc)
 {
 	struct sev_input in = {
 		.lag_msgs = c->lag,
-		.lag_valid = c->lag_valid,
+		/* a node with no lag source at all has no lag (an injected
+		 * value, once cleared, must not leave the level stuck) */
+		.lag_valid = c->lag_valid || !ctl_has_lag_source(c),
 		.cpu_frac = c->cpu_frac,
 		.util_frac = 0,
 	};
@@ -407,8 +422,11 @@ static void step_breaker(struct ctl *c, uint64_t now_ns)
 		c->brk_emerg = false;
 	} else if (emerg) {
 		brk_allow(&c->brk, now_ns); /* open -> half-open on time */
-		if (brk_state(&c->brk, now_ns) == BRK_HALF_OPEN)
-			brk_record(&c->brk, c->lag < c->lag_last_tick, now_ns);
+		/* a probe tick whose lag did not fall re-opens it; good
+		 * probes keep it half-open: it closes when Emergency ends */
+		if (brk_state(&c->brk, now_ns) == BRK_HALF_OPEN &&
+		    c->lag >= c->lag_last_tick)
+			brk_record(&c->brk, false, now_ns);
 	}
 	st = brk_state(&c->brk, now_ns);
 	if (st != before)
@@ -548,10 +566,12 @@ static void step_credits(struct ctl *c)
 	for (w = 0; w < c->nw; w++) {
 		for (i = 0; i < c->n_meters; i++) {
 			const struct credit *l = &c->meters[i].ledger;
+			/* admitted while at least frac of the grant is
+			 * left: available - ceil(frac x granted) + 1 more */
 			uint64_t reserve =
 				(uint64_t)ceil(frac * (double)l->granted);
-			uint64_t spare = l->available > reserve ?
-						 l->available - reserve :
+			uint64_t spare = l->available + 1 > reserve ?
+						 l->available + 1 - reserve :
 						 0;
 
 			limit[i] = dp_meter_used(c->dp, w, i) + spare / c->nw;
@@ -574,6 +594,11 @@ static void step_rates(struct ctl *c)
 					 (enum sev_tier)cb->cfg->tier,
 					 cb->cfg->rate);
 
+		uint64_t burst = cb->override_burst ? cb->override_burst :
+						      cb->cfg->burst;
+		uint64_t minb = cb->cfg->mode == TB_MODE_BYTES ? 1518 : 1;
+		double cut = r / cb->cfg->rate;
+
 		if (lvl != SEV_EMERGENCY && !sev_in_recovery(&c->sev))
 			r *= cb->adapt_mult;
 		if (cb->override > 0 && cb->override < r)
@@ -581,8 +606,19 @@ static void step_rates(struct ctl *c)
 		if (r < TB_RATE_MIN)
 			r = TB_RATE_MIN;
 		cb->eff_rate = r;
-		cb->eff_burst = cb->override_burst ? cb->override_burst :
-						     cb->cfg->burst;
+		/* a severity cut shrinks the burst too: a bucket full from
+		 * before Emergency must not pour out at the floor's rate */
+		if (cut < 1) {
+			burst = (uint64_t)llround((double)burst * cut);
+			if (burst < minb)
+				burst = minb;
+			if (burst > (cb->override_burst ? cb->override_burst :
+							  cb->cfg->burst))
+				burst = cb->override_burst ?
+						cb->override_burst :
+						cb->cfg->burst;
+		}
+		cb->eff_burst = burst;
 		c->rate_buf[b] = r;
 		c->burst_buf[b] = cb->eff_burst;
 	}

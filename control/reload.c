@@ -100,6 +100,7 @@ int ctl_reload(struct ctl *c, char *err, size_t err_len, json_t **changed)
 		json_decref(ch);
 		return -EINVAL;
 	}
+	ctl_set_ceiling_max(next); /* derived, as on the running one */
 	/* what changed, for the reply and the log */
 	for (pi = 0; pi < next->n_pipelines; pi++) {
 		const struct cfg_pipeline *op = &old->pipelines[pi],

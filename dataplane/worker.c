@@ -219,6 +219,10 @@ static inline bool screen(struct dp_worker *w, unsigned pi, struct dp_msg *x,
 		lo[DP_DROP_CREDIT]++;
 		goto drop;
 	}
+	/* a metered consumer's credit is taken now, so that the rest of the
+	 * burst sees it; it is given back if the message is not sent */
+	if (x->meter >= 0)
+		w->meter_used[x->meter]++;
 	return true;
 drop:
 	rte_pktmbuf_free(m);
@@ -276,8 +280,6 @@ static inline void decide(struct dp_worker *w, unsigned pi, struct dp_msg *x,
 			tier[i].ctr->admitted_msgs++;
 			tier[i].ctr->admitted_tokens += cost[i];
 		}
-		if (meter >= 0)
-			w->meter_used[meter]++;
 		tx_add(w, pi, m, DP_ADMITTED, lo, now);
 		return;
 	}
@@ -288,14 +290,16 @@ static inline void decide(struct dp_worker *w, unsigned pi, struct dp_msg *x,
 		pkt_set_dscp(rte_pktmbuf_mtod(m, uint8_t *),
 			     rte_pktmbuf_data_len(m), info,
 			     tier[worst].par->mark_dscp);
+		if (meter >= 0) /* out of profile: no credit spent */
+			w->meter_used[meter]--;
 		tx_add(w, pi, m, DP_MARKED, lo, now);
 		return;
 	case CFG_ACT_SHAPE: {
 		uint64_t depart;
 
 		if (w->heap_n < w->heap_cap &&
-		    shaper_defer(tier[worst].sprof, tier[worst].st, now,
-				 cost[worst], &depart)) {
+		    shaper_defer(tier[worst].sprof, tier[worst].prof,
+				 tier[worst].st, now, cost[worst], &depart)) {
 			/* it will be sent: the tiers that passed pay now,
 			 * the shaping tier paid with its future tokens */
 			for (i = 0; i < n; i++) {
@@ -306,17 +310,19 @@ static inline void decide(struct dp_worker *w, unsigned pi, struct dp_msg *x,
 				tier[i].ctr->admitted_tokens += cost[i];
 			}
 			tier[worst].ctr->admitted_tokens += cost[worst];
-			if (meter >= 0)
-				w->meter_used[meter]++;
 			heap_push(w, depart, m, pi);
 			lo[DP_SHAPED]++;
 			return;
 		}
+		if (meter >= 0)
+			w->meter_used[meter]--;
 		lo[DP_DROP_SHAPE_FULL]++;
 		rte_pktmbuf_free(m);
 		return;
 	}
 	default:
+		if (meter >= 0)
+			w->meter_used[meter]--;
 		lo[DP_DROP_LIMIT]++;
 		rte_pktmbuf_free(m);
 		return;

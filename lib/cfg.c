@@ -230,18 +230,20 @@ static uint64_t min_burst(enum tb_mode m)
 static int check_bucket(const struct cfg_bucket *b, const char *where,
 			struct cfg_error *err)
 {
+	int rl = b->rate_line ? b->rate_line : b->line;
+	int bl = b->burst_line ? b->burst_line : b->line;
 	struct tb_profile p;
 
 	if (!(b->rate > 0) || !isfinite(b->rate))
-		return fail(err, b->line,
+		return fail(err, rl,
 			    "%s.rate: must be a number > 0 (got %g)", where,
 			    b->rate);
 	if (b->rate < TB_RATE_MIN || b->rate > TB_RATE_MAX)
-		return fail(err, b->line,
+		return fail(err, rl,
 			    "%s.rate: %g is out of range (%g to %g per second)",
 			    where, b->rate, TB_RATE_MIN, TB_RATE_MAX);
 	if (b->burst < min_burst(b->mode))
-		return fail(err, b->line,
+		return fail(err, bl,
 			    "%s.burst: %llu is smaller than one message (at "
 			    "least %llu in %s mode)",
 			    where, (unsigned long long)b->burst,
@@ -373,6 +375,7 @@ static int check_pipeline(const struct cfg *c, const struct cfg_pipeline *p,
 			ob.rate = cc->overrides[i].rate;
 			ob.burst = cc->overrides[i].burst;
 			ob.line = cc->overrides[i].line;
+			ob.rate_line = ob.burst_line = 0;
 			snprintf(where, sizeof(where), "consumer override");
 			if ((rc = check_bucket(&ob, where, err)) < 0)
 				return rc;

@@ -89,6 +89,7 @@ struct cfg_bucket {
 	double floor;		   /**< controller's lowest rate; 0: the
 				    *   tier's emergency floor */
 	int line;		   /**< line of its definition, 0 if none */
+	int rate_line, burst_line; /**< lines of those settings, 0: line */
 };
 
 /** Rule kinds: a topic rule is the conjunction of the conditions set. */

@@ -85,16 +85,16 @@ static inline bool shaper_schedule(const struct shaper_profile *p,
  * before it; the bucket then holds no tokens and earns none until that
  * time (its `last` moves there), so later messages queue behind it in
  * order, and the bucket's rate holds for deferred and admitted traffic
- * together. The fraction of a token the bucket held is given up (a message
- * leaves at most one token-time late per deferral episode).
+ * together. The fraction of a token the bucket had earned counts toward the
+ * first message of a deferral episode. tp is the bucket's profile.
  *
  * Returns false, changing nothing, when the wait would exceed the shaper's
  * backlog limit (the caller drops the message); otherwise true and *depart
  * (cycles, > now).
  */
 static inline bool shaper_defer(const struct shaper_profile *sp,
-				struct tb_state *s, uint64_t now,
-				uint64_t cost, uint64_t *depart)
+				const struct tb_profile *tp, struct tb_state *s,
+				uint64_t now, uint64_t cost, uint64_t *depart)
 {
 	uint64_t start = (int64_t)(s->last - now) > 0 ? s->last : now;
 	uint64_t need = cost > s->tokens ? cost - s->tokens : 0;
@@ -109,6 +109,15 @@ static inline bool shaper_defer(const struct shaper_profile *sp,
 	if (need > sp->limit_tokens)
 		return false;
 	dep_fp = ((tg_u128)start << SHAPER_FRAC_BITS) + need * sp->per_token_fp;
+	/* the part of a token already earned shortens the wait (its top 40
+	 * bits: the product stays far below 2^128 over the whole range) */
+	if (start == now && s->frac) {
+		unsigned sh = tp->shift > 40 ? tp->shift - 40 : 0;
+		tg_u128 have = ((tg_u128)(s->frac >> sh) * sp->per_token_fp) >>
+			       (tp->shift - sh);
+
+		dep_fp = dep_fp - (have < dep_fp - now_fp ? have : 0);
+	}
 	if (dep_fp - now_fp > sp->limit_fp)
 		return false;
 	*depart = (uint64_t)((dep_fp + ((1u << SHAPER_FRAC_BITS) - 1)) >>

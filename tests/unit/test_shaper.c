@@ -108,7 +108,7 @@ static void test_defer_on_bucket(void)
 	struct tb_profile tp;
 	struct shaper_profile sp;
 	struct tb_state s;
-	uint64_t dep, i, now, sent = 0, deferred = 0, refused = 0;
+	uint64_t dep = 0, i, now, sent = 0, deferred = 0, refused = 0;
 	uint64_t last_dep = 0;
 
 	/* 100/s, burst 10, up to 50 messages (0.5 s) of backlog */
@@ -121,11 +121,21 @@ static void test_defer_on_bucket(void)
 	for (i = 0; i < 10; i++)
 		CU_ASSERT_TRUE(tb_take(&tp, &s, 0, 1));
 	CU_ASSERT_FALSE(tb_check(&tp, &s, 0, 1));
-	CU_ASSERT_TRUE(shaper_defer(&sp, &s, 0, 1, &dep));
+	CU_ASSERT_TRUE(shaper_defer(&sp, &tp, &s, 0, 1, &dep));
 	CU_ASSERT_EQUAL(dep, 10000000);
 	CU_ASSERT_FALSE(tb_check(&tp, &s, 5000000, 1));
-	CU_ASSERT_TRUE(shaper_defer(&sp, &s, 5000000, 1, &dep));
+	CU_ASSERT_TRUE(shaper_defer(&sp, &tp, &s, 5000000, 1, &dep));
 	CU_ASSERT_EQUAL(dep, 20000000);
+	/* the part of a token already earned counts: drained at 20 ms,
+	 * half a token by 25 ms, so the next leaves at 30 ms, not 35 */
+	CU_ASSERT_FALSE(tb_check(&tp, &s, 25000000, 1));
+	CU_ASSERT_TRUE(shaper_defer(&sp, &tp, &s, 25000000, 1, &dep));
+	CU_ASSERT(dep >= 30000000 && dep <= 30000001);
+	tb_init(&tp, &s, 0);
+	for (i = 0; i < 10; i++)
+		CU_ASSERT_TRUE(tb_take(&tp, &s, 0, 1));
+	CU_ASSERT_TRUE(shaper_defer(&sp, &tp, &s, 0, 1, &dep));
+	CU_ASSERT_TRUE(shaper_defer(&sp, &tp, &s, 5000000, 1, &dep));
 	/* nothing is earned before the last departure */
 	CU_ASSERT_FALSE(tb_check(&tp, &s, 19999999, 1));
 	CU_ASSERT_EQUAL(tb_tokens(&tp, &s, 20000000), 0);
@@ -138,7 +148,7 @@ static void test_defer_on_bucket(void)
 		now = i * (GHZ / 1000);
 		if (tb_take(&tp, &s, now, 1)) {
 			sent++;
-		} else if (shaper_defer(&sp, &s, now, 1, &dep)) {
+		} else if (shaper_defer(&sp, &tp, &s, now, 1, &dep)) {
 			CU_ASSERT(dep > now);
 			CU_ASSERT(dep >= last_dep);
 			CU_ASSERT(dep - now <= GHZ / 2);
@@ -156,7 +166,7 @@ static void test_defer_on_bucket(void)
 	/* a backlog over the limit is refused and changes nothing */
 	s.tokens = 0;
 	s.last = 0;
-	CU_ASSERT_FALSE(shaper_defer(&sp, &s, 0, 51, &dep));
+	CU_ASSERT_FALSE(shaper_defer(&sp, &tp, &s, 0, 51, &dep));
 	CU_ASSERT_EQUAL(s.last, 0);
 }
 
