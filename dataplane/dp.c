@@ -118,6 +118,13 @@ static int build_buckets(struct dp *dp)
 			ncp += DP_CPROF_CAP;
 			dpp->idle_cycles = (uint64_t)(p->consumers.idle_timeout_s *
 						      (double)dp->hz);
+			/* one aging step per ms; the whole table once a
+			 * quarter of the idle timeout */
+			dpp->age_budget = (uint32_t)ceil(
+				(double)p->consumers.max_per_core * 4 / 3 /
+				(p->consumers.idle_timeout_s * 1000 / 4));
+			if (dpp->age_budget < 8)
+				dpp->age_budget = 8;
 		}
 		if (cls_build(&dpp->cls, p) < 0)
 			return -ENOMEM;

@@ -28,7 +28,6 @@
 
 #define DP_MAX_WORKERS 64
 #define DP_MAX_BURST 512
-#define DP_AGE_BUDGET 32 /* table slots examined per loop for aging */
 
 /* Consumer profiles of a pipeline: the default, the overflow bucket, then
  * one per override; room for as many overrides as a config may have, so a
@@ -67,6 +66,7 @@ struct dp_pipe {
 	int cons_b;		    /* consumer tier bucket, or -1 */
 	uint32_t cprof0;	    /* first consumer profile (DP_CPROF_*) */
 	uint64_t idle_cycles;	    /* consumer aging */
+	uint32_t age_budget;	    /* slots to examine per age period */
 	struct cls cls; /* the rules it started with */
 };
 
@@ -130,6 +130,7 @@ struct dp_worker {
 	struct dp_held *heap;
 	uint32_t heap_n, heap_cap;
 	struct dp_txq *txq; /* [n_pipes] */
+	uint64_t next_age;  /* clock of the next aging step */
 
 	/* counters: st under stats_seq, bctr plain (each exact alone) */
 	uint64_t stats_seq;

@@ -520,11 +520,23 @@ int dp_worker_main(void *arg)
 				continue;
 			had_work = true;
 			rx += n;
-			for (i = 0; i < n; i++)
-				rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 			/* parse and screen the whole burst, hash the
 			 * consumer keys and prefetch their table slots;
 			 * then decide, slots in cache */
+			if (p->cons_b < 0) {
+				/* no table to prefetch: one pass */
+				for (i = 0; i < n; i++) {
+					rx_bytes +=
+						rte_pktmbuf_pkt_len(pkts[i]);
+					msg[0].m = pkts[i];
+					if (screen(w, pi, &msg[0], lo, prio))
+						decide(w, pi, &msg[0], now,
+						       lo);
+				}
+				continue;
+			}
+			for (i = 0; i < n; i++)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 			k = 0;
 			for (i = 0; i < n; i++) {
 				struct dp_msg *x = &msg[k];
@@ -550,14 +562,19 @@ int dp_worker_main(void *arg)
 		}
 		if (w->heap_n && release_held(w, now, lo, false))
 			had_work = true;
-		for (pi = 0; pi < dp->n_pipes; pi++) {
+		for (pi = 0; pi < dp->n_pipes; pi++)
 			if (w->txq[pi].n)
 				tx_flush(w, pi, lo, now);
-			if (w->ctab[pi])
-				w->st.consumers_aged +=
-					ctab_age(w->ctab[pi], now,
-						 dp->pipe[pi].idle_cycles,
-						 DP_AGE_BUDGET);
+		if (unlikely(now >= w->next_age)) {
+			/* aging: a step per millisecond, not per loop (it
+			 * walks a table far bigger than the cache) */
+			w->next_age = now + dp->hz / 1000;
+			for (pi = 0; pi < dp->n_pipes; pi++)
+				if (w->ctab[pi])
+					w->st.consumers_aged += ctab_age(
+						w->ctab[pi], now,
+						dp->pipe[pi].idle_cycles,
+						dp->pipe[pi].age_budget);
 		}
 		stats_commit(w, rx, rx_bytes, lo, prio, now);
 	}

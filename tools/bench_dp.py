@@ -25,7 +25,11 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-EAL = ['-l', '0-1', '--no-huge', '-m', '1024', '--no-pci',
+# 256K frames: 64K consumers, each ~4 times; the pcap driver holds them
+# all in mbufs
+FRAMES = 262144
+MBUFS = 300000
+EAL = ['-l', '0-1', '--no-huge', '-m', '1536', '--no-pci',
        '--log-level', 'lib.*:error']
 
 
@@ -38,7 +42,7 @@ def run_testpmd(pcap, seconds, prefix):
     cmd = (['dpdk-testpmd'] + EAL + ['--file-prefix', prefix] +
            eal_vdevs(pcap) +
            ['--', '--forward-mode=io', '--nb-cores=1',
-            '--total-num-mbufs=65535', '--stats-period', '1',
+            '--total-num-mbufs=%d' % MBUFS, '--stats-period', '1',
             '--no-lsc-interrupt'])
     try:
         out = subprocess.run(cmd, stdout=subprocess.PIPE,
@@ -72,13 +76,13 @@ def run_tidegate(exe, cfg_text, seconds, tmp, name):
 
 def config(pcap, prefix, body):
     eal = EAL + ['--file-prefix', prefix] + eal_vdevs(pcap)
-    return ('eal = [ %s ];\nworkers = 1;\nmbufs = 65535;\n'
+    return ('eal = [ %s ];\nworkers = 1;\nmbufs = %d;\n'
             'stats_interval = 0.0;\npolicy = { cpu_warning = 1.0; };\n'
             'ports = ( { name = "in"; device = "net_pcap0"; },\n'
             '          { name = "out"; device = "net_null0"; } );\n'
             'pipelines = ( { name = "bench"; ingress = "in";\n'
             '  egress = { type = "port"; port = "out"; };\n%s } );\n' %
-            (', '.join('"%s"' % a for a in eal), body))
+            (', '.join('"%s"' % a for a in eal), MBUFS, body))
 
 
 GLOBAL_ONLY = '  global = { rate = 1e11; burst = 1000000; };\n'
@@ -111,7 +115,7 @@ def main():
         pcap = os.path.join(tmp, 'bench.pcap')
         # 64-byte messages, 64K consumers equally active (each one is far
         # above the consumer rate: every tier limits)
-        subprocess.run([gen, '-o', pcap, '--count', '32768', '--topics', '4',
+        subprocess.run([gen, '-o', pcap, '--count', str(FRAMES), '--topics', '4',
                         '--consumers', '65536', '--zipf', '0',
                         '--sizes', '64-64', '--seed', '7'], check=True,
                        stderr=subprocess.DEVNULL)
