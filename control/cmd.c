@@ -495,9 +495,12 @@ static int meter_add(struct ctl *c, const uint8_t key[16], const char *name)
 		 sizeof(c->meters[c->n_meters].name), "%s", name);
 	credit_reset(&c->meters[c->n_meters].ledger);
 	c->meters[c->n_meters].used_prev = 0;
-	for (w = 0; w < c->nw; w++)
-		c->meters[c->n_meters].used_prev +=
+	for (w = 0; w < c->nw; w++) {
+		c->meters[c->n_meters].used_w[w] =
 			dp_meter_used(c->dp, w, c->n_meters);
+		c->meters[c->n_meters].used_prev +=
+			c->meters[c->n_meters].used_w[w];
+	}
 	c->n_meters++;
 	for (i = 0; i < c->n_meters; i++) {
 		uint32_t h = ctab_hash(c->meters[i].key) &

@@ -554,8 +554,12 @@ static void step_credits(struct ctl *c)
 		struct ctl_meter *m = &c->meters[i];
 		uint64_t used = 0, d;
 
-		for (w = 0; w < c->nw; w++)
-			used += dp_meter_used(c->dp, w, i);
+		/* one read per worker: the allowance below must start from
+		 * the very count the ledger was charged with */
+		for (w = 0; w < c->nw; w++) {
+			m->used_w[w] = dp_meter_used(c->dp, w, i);
+			used += m->used_w[w];
+		}
 		d = used - m->used_prev;
 		if (d > m->ledger.available)
 			d = m->ledger.available;
@@ -574,7 +578,7 @@ static void step_credits(struct ctl *c)
 						 l->available + 1 - reserve :
 						 0;
 
-			limit[i] = dp_meter_used(c->dp, w, i) + spare / c->nw;
+			limit[i] = c->meters[i].used_w[w] + spare / c->nw;
 		}
 		dp_stage_meters(c->dp, w, c->meter_set, limit);
 		c->dirty[w] = true;

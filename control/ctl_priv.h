@@ -45,6 +45,7 @@ struct ctl_meter {
 	char name[48];
 	struct credit ledger; /* granted and available */
 	uint64_t used_prev;   /* used when the ledger was last updated */
+	uint64_t used_w[64];  /* each worker's count at that moment */
 };
 
 /* Something workers may still be reading: freed once they are all past
