@@ -679,7 +679,6 @@ void ctl_tick(struct ctl *c)
 	c->flag_breaker = breaker_open;
 	c->flag_shed = c->shed_below;
 	ctl_publish(c);
-	check_reaction(c);
 	reap_retired(c);
 	for (w = 0; w < c->nw; w++)
 		c->core_prev[w] = c->core_cur[w];

@@ -84,8 +84,9 @@ static int build_buckets(struct dp *dp)
 			ncp += DP_CPROF_CAP;
 	}
 	dp->bucket = calloc(n + 1, sizeof(*dp->bucket));
-	dp->scratch_cprof = calloc(ncp + 1, sizeof(*dp->scratch_cprof));
-	dp->scratch_csprof = calloc(ncp + 1, sizeof(*dp->scratch_csprof));
+	/* one pipeline's consumer profiles are built at a time */
+	dp->scratch_cprof = calloc(DP_CPROF_CAP, sizeof(*dp->scratch_cprof));
+	dp->scratch_csprof = calloc(DP_CPROF_CAP, sizeof(*dp->scratch_csprof));
 	if (!dp->bucket || !dp->scratch_cprof || !dp->scratch_csprof)
 		return -ENOMEM;
 	dp->n_cprof = ncp;
@@ -558,8 +559,8 @@ nomem:
 
 /*
  * Initial rates: a split bucket starts with an equal share of its rate and
- * burst on every worker (the rebalancer then follows demand); the consumer
- * tier starts at its configured rates.
+ * burst on every worker (the control tick's split then follows demand);
+ * the consumer tier starts at its configured rates.
  */
 static int initial_rates(struct dp *dp)
 {

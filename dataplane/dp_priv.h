@@ -155,8 +155,8 @@ struct dp {
 	uint16_t port_id[CFG_MAX_PORTS];
 	bool port_found[CFG_MAX_PORTS];
 	bool port_started[CFG_MAX_PORTS];
-	struct tb_profile *scratch_cprof;      /* dp_stage_rate's */
-	struct shaper_profile *scratch_csprof; /* [n_cprof] */
+	struct tb_profile *scratch_cprof;      /* dp_stage_rate's, */
+	struct shaper_profile *scratch_csprof; /* [DP_CPROF_CAP] each */
 	struct rte_mempool *pool;
 	struct dp_worker *w[DP_MAX_WORKERS];
 	volatile int quit;
