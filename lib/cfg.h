@@ -90,6 +90,11 @@ struct cfg_bucket {
 				    *   tier's emergency floor */
 	int line;		   /**< line of its definition, 0 if none */
 	int rate_line, burst_line; /**< lines of those settings, 0: line */
+	/** Cluster-wide id of a bucket shared through Kafka ("" = local):
+	 *  every node with this id shares one rate. Global and topic tiers
+	 *  only. */
+	char shared[CFG_NAME_LEN];
+	int shared_line;
 };
 
 /** Rule kinds: a topic rule is the conjunction of the conditions set. */
@@ -174,6 +179,54 @@ struct cfg_admin {
 	unsigned max_clients;
 };
 
+#define CFG_KAFKA_MAX_PROPS 64
+#define CFG_KAFKA_MAX_LAG 16
+#define CFG_KAFKA_STR_LEN 256
+
+/** What a node does with a shared bucket while Kafka is unreachable (after
+ *  keeping its last share for one lease). */
+enum cfg_outage {
+	CFG_OUTAGE_STATIC, /**< global rate / last known number of nodes */
+	CFG_OUTAGE_OPEN,   /**< the bucket stops limiting */
+	CFG_OUTAGE_CLOSED, /**< the bucket admits nothing */
+	CFG_OUTAGE_MAX
+};
+
+/** A consumer group whose lag (high watermark - committed offset, summed
+ *  over the topic's partitions) is a lag source of a pipeline. */
+struct cfg_kafka_lag {
+	char group[CFG_KAFKA_STR_LEN];
+	char topic[CFG_KAFKA_STR_LEN];
+	uint16_t pipeline; /**< index into pipelines */
+	int line;
+};
+
+/** The kafka section: cluster sync, control topic, lag sources. */
+struct cfg_kafka {
+	bool enabled; /**< the section is present */
+	char brokers[CFG_KAFKA_STR_LEN]; /**< bootstrap.servers */
+	char node[CFG_NAME_LEN];	  /**< node id; default: host name */
+	char sync_topic[CFG_KAFKA_STR_LEN];    /**< "tidegate.sync" */
+	char control_topic[CFG_KAFKA_STR_LEN]; /**< "tidegate.control" */
+	double sync_interval_s;	     /**< 0.1 */
+	double lease_s;		     /**< 1.0; > sync interval */
+	double startup_timeout_s;    /**< wait for the control topic, 10 */
+	double demand_headroom;	     /**< claim demand x this, 1.05 */
+	double lag_interval_s;	     /**< consumer-group lag poll, 1.0 */
+	enum cfg_outage outage;	     /**< static */
+	uint32_t partitions;	     /**< of topics created here, 1 */
+	uint32_t replication;	     /**< of topics created here, 1 */
+	unsigned n_props;
+	char *props[CFG_KAFKA_MAX_PROPS]; /**< owned "name=value" strings,
+					   *   passed to librdkafka as is */
+	unsigned n_lag;
+	struct cfg_kafka_lag lag[CFG_KAFKA_MAX_LAG];
+	int line;
+};
+
+const char *cfg_outage_name(enum cfg_outage o);
+int cfg_outage_parse(const char *s, enum cfg_outage *out);
+
 /** The whole file. */
 struct cfg {
 	char source[CFG_PATH_LEN]; /**< file it came from */
@@ -192,6 +245,7 @@ struct cfg {
 	struct cfg_pipeline pipelines[CFG_MAX_PIPELINES];
 	struct cfg_policy policy;
 	struct cfg_admin admin;
+	struct cfg_kafka kafka;
 };
 
 /** Names as they appear in a config and in the admin output. */

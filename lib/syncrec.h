@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The records tidegate nodes exchange through Kafka (DESIGN.md, "One bucket,
+ * many servers"), as one-line JSON objects so that kcat shows them as they
+ * are. The formats are documented in docs/kafka-records.md.
+ *
+ * Sync record (sync topic, key = the shared bucket id), every sync interval
+ * from every node, per shared bucket:
+ *
+ *   {"v":1,"type":"sync","bucket":"orders","node":"n1","inc":17333...,
+ *    "seq":42,"demand":1234.567,"admitted":1000.000,"rate":3000.000,
+ *    "ts":1733350000123,"interval_ms":100,"lease_ms":1000}
+ *
+ * Control record (control topic, compacted, key = the record's "key"): the
+ * override state of one key after an operator's command, with the command
+ * that made it. A cleared override is a tombstone (a null value), which the
+ * codec does not see.
+ *
+ *   {"v":1,"type":"control","key":"orders","op":"set-rate","rate":500.000,
+ *    "burst":0,"level":"","node":"n1","inc":17333...,"seq":7,
+ *    "ts":1733350000123}
+ *
+ * Numbers: rates are decimal with at most three fractional digits (held
+ * here as integer thousandths, so a record decodes to exactly the numbers
+ * that were encoded on every node); the others are unsigned integers below
+ * 2^64. Ids are 1..63 characters of [A-Za-z0-9._:@/-]. Decoding is strict
+ * about what it needs (every field present once, right type, in range) and
+ * ignores fields it does not know, so a later minor change can add fields;
+ * a record with "v" above SR_VERSION is refused with -ENOTSUP.
+ *
+ * Pure C11, no allocation, no I/O; any thread.
+ */
+#ifndef TG_SYNCREC_H
+#define TG_SYNCREC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SR_VERSION 1
+#define SR_ID_LEN 64	/* ids: 1..63 characters, NUL-terminated */
+#define SR_LEVEL_LEN 16 /* severity level names */
+#define SR_MAX_LEN 512	/* longest encoded record, with the NUL */
+/* Largest rate a record holds: 2^53 thousandths (9.007e12 tokens/s). */
+#define SR_RATE_MILLI_MAX (UINT64_C(1) << 53)
+
+/** One node's view of one shared bucket, for one sync interval. */
+struct sr_sync {
+	char bucket[SR_ID_LEN]; /**< shared bucket id */
+	char node[SR_ID_LEN];	/**< node id */
+	uint64_t inc;		/**< incarnation: the node's start time, µs
+				 *   since the epoch (a restart is newer) */
+	uint64_t seq;		/**< per (node, inc), +1 per record sent */
+	uint64_t demand_milli;	 /**< demand, thousandths of a token/s */
+	uint64_t admitted_milli; /**< admitted, thousandths of a token/s */
+	uint64_t rate_milli;	 /**< the cluster rate this node splits */
+	uint64_t ts_ms;		 /**< sender's wall clock, ms since epoch */
+	uint64_t interval_ms;	 /**< sender's sync interval */
+	uint64_t lease_ms;	 /**< sender's lease */
+};
+
+/** Operator commands carried by control records. */
+enum sr_op {
+	SR_OP_SET_RATE, /**< "set-rate": rate (and burst) are the override */
+	SR_OP_RESET,	/**< "reset": refill the bucket; rate/burst: state */
+	SR_OP_SEVERITY, /**< "severity-force": level is forced */
+	SR_OP_MAX
+};
+
+/** The state of one control key after a command. */
+struct sr_ctl {
+	char key[SR_ID_LEN];	  /**< shared id, "@severity", or
+				   *   "node/NODE/BUCKET" for a local bucket */
+	enum sr_op op;		  /**< the command that wrote this state */
+	uint64_t rate_milli;	  /**< override rate; 0: none */
+	uint64_t burst;		  /**< override burst; 0: the configured */
+	char level[SR_LEVEL_LEN]; /**< forced level (SR_OP_SEVERITY), else "" */
+	char node[SR_ID_LEN];	  /**< who sent it */
+	uint64_t inc, seq, ts_ms; /**< as in sr_sync */
+};
+
+/** "set-rate", "reset", "severity-force"; "?" when out of range. */
+const char *sr_op_name(enum sr_op op);
+
+/** Whether s is a valid id (1..63 characters of [A-Za-z0-9._:@/-]). */
+int sr_id_valid(const char *s);
+
+/**
+ * Encode r as one JSON object, NUL-terminated, into buf. Returns the length
+ * without the NUL, or -EINVAL (an invalid id, a rate above
+ * SR_RATE_MILLI_MAX, an unknown op) or -ENOSPC (buf too small; SR_MAX_LEN
+ * always fits).
+ */
+int sr_sync_encode(const struct sr_sync *r, char *buf, size_t len);
+int sr_ctl_encode(const struct sr_ctl *r, char *buf, size_t len);
+
+/**
+ * Decode len bytes (not NUL-terminated; any bytes at all) into *r. Returns
+ * 0; -EINVAL with the reason in err (malformed JSON, a field missing,
+ * repeated or of the wrong type or range, a wrong "type", an invalid id,
+ * trailing bytes); -ENOTSUP for a newer version. *r is unspecified after
+ * an error. err may be NULL.
+ */
+int sr_sync_decode(const void *buf, size_t len, struct sr_sync *r, char *err,
+		   size_t err_len);
+int sr_ctl_decode(const void *buf, size_t len, struct sr_ctl *r, char *err,
+		  size_t err_len);
+
+#endif /* TG_SYNCREC_H */
