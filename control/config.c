@@ -5,14 +5,18 @@
  * the line and the setting's path, never a silent default, because a typo
  * in a rate limit ("burts = 100") must not pass unnoticed.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <libconfig.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "syncrec.h"
 
 struct ld {
 	const char *file;
@@ -216,6 +220,33 @@ static int copy_name(struct ld *ld, const config_setting_t *g,
 	return 0;
 }
 
+/* The line of member name of g, or 0 when it is absent. */
+static int member_line(const config_setting_t *g, const char *name)
+{
+	const config_setting_t *s = config_setting_get_member(g, name);
+
+	return s ? config_setting_source_line(s) : 0;
+}
+
+/* An optional string that must fit dst whole (1 to len - 1 characters):
+ * too long is an error, never a truncation. Any characters; the model's
+ * validation judges the content. */
+static int copy_str(struct ld *ld, const config_setting_t *g,
+		    const char *name, char *dst, size_t len, int required)
+{
+	const char *v = NULL;
+
+	if (get_str(ld, g, name, &v, required) < 0)
+		return -EINVAL;
+	if (!v)
+		return 0;
+	if (v[0] == '\0' || strlen(v) >= len)
+		return ld_fail(ld, config_setting_get_member(g, name),
+			       "must be 1 to %zu characters", len - 1);
+	snprintf(dst, len, "%s", v);
+	return 0;
+}
+
 static const config_setting_t *get_group(struct ld *ld,
 					 const config_setting_t *g,
 					 const char *name, int required)
@@ -252,7 +283,8 @@ static const config_setting_t *get_list(struct ld *ld,
 static const char *const bucket_keys[] = {
 	"name",	     "rate",	 "burst",	    "mode",
 	"action",    "shadow",	 "mark_dscp",	    "shape_max_delay",
-	"controller", "floor",	 "match",	    NULL
+	"controller", "floor",	 "match",	    "shared",
+	NULL
 };
 
 /* Fill a bucket from a group; the caller has set its defaults. */
@@ -271,7 +303,9 @@ static int load_bucket(struct ld *ld, const config_setting_t *g,
 	if (config_setting_get_member(g, "burst"))
 		b->burst_line = config_setting_source_line(
 			config_setting_get_member(g, "burst"));
+	b->shared_line = member_line(g, "shared");
 	if (copy_name(ld, g, "name", b->name, sizeof(b->name), 0) < 0 ||
+	    copy_str(ld, g, "shared", b->shared, sizeof(b->shared), 0) < 0 ||
 	    get_num(ld, g, "rate", &b->rate, 1) < 0 ||
 	    get_uint(ld, g, "burst", &b->burst, 0, UINT64_MAX, 1) < 0 ||
 	    get_bool(ld, g, "shadow", &b->shadow) < 0 ||
@@ -437,7 +471,9 @@ static int load_consumers(struct ld *ld, const config_setting_t *g,
 		"name",	      "rate",	     "burst",	   "mode",
 		"action",     "shadow",	     "mark_dscp",  "shape_max_delay",
 		"controller", "floor",	     "max",	   "idle_timeout",
-		"overrides",  NULL
+		"overrides",
+		/* read so that validation can say why it is refused */
+		"shared",     NULL
 	};
 	struct cfg_consumers *cc = &p->consumers;
 	const config_setting_t *ov;
@@ -586,7 +622,7 @@ static int load_pipeline(struct ld *ld, const config_setting_t *g,
 		static const char *const gkeys[] = {
 			"name",	      "rate",	"burst",     "mode",
 			"action",     "shadow", "mark_dscp", "shape_max_delay",
-			"controller", "floor",	NULL
+			"controller", "floor",	"shared",    NULL
 		};
 
 		p->has_global = true;
@@ -831,14 +867,219 @@ static int load_port(struct ld *ld, const config_setting_t *g,
 	return 0;
 }
 
+/* A librdkafka property: "name=value", the name non-empty and without
+ * spaces, nothing blank around the '=' (a value may be empty). The
+ * brokers have their own setting. Errors never repeat the value: it may be
+ * a password. */
+static int check_prop(struct ld *ld, const config_setting_t *e,
+		      const char *v)
+{
+	const char *eq = strchr(v, '=');
+	const char *p;
+	int nl;
+
+	if (!eq || eq == v)
+		return ld_fail(ld, e, "must be \"name=value\" (%s)",
+			       eq ? "no name" : "no '='");
+	nl = (int)(eq - v);
+	for (p = v; p < eq; p++)
+		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
+			break;
+	if (p < eq || isspace((unsigned char)eq[1]))
+		return ld_fail(ld, e,
+			       "'%.*s': no spaces in the name, none around "
+			       "the '='",
+			       nl > 64 ? 64 : nl, v);
+	if ((nl == 17 && strncmp(v, "bootstrap.servers", 17) == 0) ||
+	    (nl == 20 && strncmp(v, "metadata.broker.list", 20) == 0))
+		return ld_fail(ld, e, "give the brokers as kafka.brokers");
+	return 0;
+}
+
+static int load_props(struct ld *ld, const config_setting_t *g,
+		      struct cfg_kafka *k)
+{
+	const config_setting_t *s = get_list(ld, g, "properties");
+	int i, j, n;
+
+	if (ld->failed)
+		return -EINVAL;
+	if (!s)
+		return 0;
+	n = config_setting_length(s);
+	if (n > CFG_KAFKA_MAX_PROPS)
+		return ld_fail(ld, s, "at most %d properties",
+			       CFG_KAFKA_MAX_PROPS);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		const char *v;
+		size_t nl;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return ld_fail(ld, e, "must be a string: "
+					      "\"name=value\"");
+		v = config_setting_get_string(e);
+		if (check_prop(ld, e, v) < 0)
+			return -EINVAL;
+		/* librdkafka keeps the last of two: say so instead */
+		nl = (size_t)(strchr(v, '=') - v) + 1;
+		for (j = 0; j < i; j++)
+			if (strncmp(k->props[j], v, nl) == 0)
+				return ld_fail(ld, e,
+					       "'%.*s' is set twice (also "
+					       "properties[%d])",
+					       (int)nl - 1, v, j);
+		k->props[i] = strdup(v);
+		if (!k->props[i])
+			return ld_fail(ld, e, "out of memory");
+		k->n_props = (unsigned)i + 1;
+	}
+	return 0;
+}
+
+static int load_kafka_lag(struct ld *ld, const config_setting_t *g,
+			  struct cfg *c)
+{
+	static const char *const keys[] = { "pipeline", "group", "topic",
+					    NULL };
+	const config_setting_t *s = get_list(ld, g, "lag");
+	struct cfg_kafka *k = &c->kafka;
+	int i, n;
+
+	if (ld->failed)
+		return -EINVAL;
+	if (!s)
+		return 0;
+	n = config_setting_length(s);
+	if (n > CFG_KAFKA_MAX_LAG)
+		return ld_fail(ld, s, "at most %d lag sources",
+			       CFG_KAFKA_MAX_LAG);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		struct cfg_kafka_lag *l = &k->lag[i];
+		const char *pl = NULL;
+		unsigned p;
+
+		if (!config_setting_is_group(e))
+			return ld_fail(ld, e, "a lag source must be a group: { "
+					      "pipeline = ...; group = ...; "
+					      "topic = ...; }");
+		if (check_known(ld, e, keys) < 0 ||
+		    get_str(ld, e, "pipeline", &pl, 1) < 0 ||
+		    copy_str(ld, e, "group", l->group, sizeof(l->group), 1) <
+			    0 ||
+		    copy_str(ld, e, "topic", l->topic, sizeof(l->topic), 1) < 0)
+			return -EINVAL;
+		for (p = 0; p < c->n_pipelines; p++)
+			if (strcmp(c->pipelines[p].name, pl) == 0)
+				break;
+		if (p == c->n_pipelines)
+			return ld_fail(ld, config_setting_get_member(e,
+								     "pipeline"),
+				       "no pipeline is named '%s'", pl);
+		l->pipeline = (uint16_t)p;
+		l->line = config_setting_source_line(e);
+		k->n_lag = (unsigned)i + 1;
+	}
+	return 0;
+}
+
+/* The default node id: the host name up to its first '.'. */
+static int default_node(struct ld *ld, const config_setting_t *g,
+			struct cfg_kafka *k)
+{
+	char host[HOST_NAME_MAX + 1];
+	char *dot;
+
+	if (gethostname(host, sizeof(host)) != 0)
+		return ld_fail(ld, g,
+			       "cannot read the host name (%s): set "
+			       "kafka.node",
+			       strerror(errno));
+	host[sizeof(host) - 1] = '\0';
+	dot = strchr(host, '.');
+	if (dot)
+		*dot = '\0';
+	if (strlen(host) >= sizeof(k->node) || !sr_id_valid(host))
+		return ld_fail(ld, g,
+			       "the host name '%s' is not a valid node id (1 "
+			       "to %zu characters of A-Z a-z 0-9 . _ : @ / -): "
+			       "set kafka.node",
+			       host, sizeof(k->node) - 1);
+	snprintf(k->node, sizeof(k->node), "%s", host);
+	return 0;
+}
+
+/* The kafka section; after the pipelines, which lag sources name. */
+static int load_kafka(struct ld *ld, const config_setting_t *g,
+		      struct cfg *c)
+{
+	static const char *const keys[] = {
+		"brokers",	   "node",	       "sync_topic",
+		"control_topic",   "sync_interval",    "lease",
+		"startup_timeout", "demand_headroom",  "outage",
+		"partitions",	   "replication",      "properties",
+		"lag",		   "lag_interval",     NULL
+	};
+	struct cfg_kafka *k = &c->kafka;
+	const char *outage = NULL;
+	uint64_t parts = k->partitions, repl = k->replication;
+
+	k->enabled = true;
+	k->line = config_setting_source_line(g);
+	k->brokers_line = member_line(g, "brokers");
+	k->node_line = member_line(g, "node");
+	k->sync_topic_line = member_line(g, "sync_topic");
+	k->control_topic_line = member_line(g, "control_topic");
+	k->sync_interval_line = member_line(g, "sync_interval");
+	k->lease_line = member_line(g, "lease");
+	k->startup_timeout_line = member_line(g, "startup_timeout");
+	k->demand_headroom_line = member_line(g, "demand_headroom");
+	k->lag_interval_line = member_line(g, "lag_interval");
+	k->partitions_line = member_line(g, "partitions");
+	k->replication_line = member_line(g, "replication");
+	k->outage_line = member_line(g, "outage");
+	/* ranges are the model's to check (cfg_validate), with these lines;
+	 * whole numbers are bounded here too, as everywhere in this file */
+	if (check_known(ld, g, keys) < 0 ||
+	    copy_str(ld, g, "brokers", k->brokers, sizeof(k->brokers), 0) <
+		    0 ||
+	    copy_str(ld, g, "node", k->node, sizeof(k->node), 0) < 0 ||
+	    copy_str(ld, g, "sync_topic", k->sync_topic,
+		     sizeof(k->sync_topic), 0) < 0 ||
+	    copy_str(ld, g, "control_topic", k->control_topic,
+		     sizeof(k->control_topic), 0) < 0 ||
+	    get_num(ld, g, "sync_interval", &k->sync_interval_s, 0) < 0 ||
+	    get_num(ld, g, "lease", &k->lease_s, 0) < 0 ||
+	    get_num(ld, g, "startup_timeout", &k->startup_timeout_s, 0) < 0 ||
+	    get_num(ld, g, "demand_headroom", &k->demand_headroom, 0) < 0 ||
+	    get_num(ld, g, "lag_interval", &k->lag_interval_s, 0) < 0 ||
+	    get_uint(ld, g, "partitions", &parts, 1, 1024, 0) < 0 ||
+	    get_uint(ld, g, "replication", &repl, 1, 32, 0) < 0 ||
+	    get_str(ld, g, "outage", &outage, 0) < 0)
+		return -EINVAL;
+	k->partitions = (uint32_t)parts;
+	k->replication = (uint32_t)repl;
+	if (outage && cfg_outage_parse(outage, &k->outage) < 0)
+		return ld_fail(ld, config_setting_get_member(g, "outage"),
+			       "'%s' is not an outage policy (static, open or "
+			       "closed)",
+			       outage);
+	if (load_props(ld, g, k) < 0 || load_kafka_lag(ld, g, c) < 0)
+		return -EINVAL;
+	if (!k->node_line && default_node(ld, g, k) < 0)
+		return -EINVAL;
+	return 0;
+}
+
 static int load_top(struct ld *ld, const config_setting_t *root,
 		    struct cfg *c)
 {
 	static const char *const keys[] = {
 		"eal",	       "workers",	 "burst",     "mbufs",
-		"shape_queue", "stats_interval", "log_level",
+		"shape_queue", "stats_interval", "log_level", "idle_sleep_us",
 		"ports",       "pipelines",	 "policy",    "admin",
-		NULL
+		"kafka",       NULL
 	};
 	const config_setting_t *s;
 	const char *lvl = NULL;
@@ -882,6 +1123,10 @@ static int load_top(struct ld *ld, const config_setting_t *root,
 	if (get_uint(ld, root, "shape_queue", &v, 1, 1u << 24, 0) < 0)
 		return -EINVAL;
 	c->shape_queue = (uint32_t)v;
+	v = c->idle_sleep_us;
+	if (get_uint(ld, root, "idle_sleep_us", &v, 0, 100000, 0) < 0)
+		return -EINVAL;
+	c->idle_sleep_us = (uint32_t)v;
 	if (get_num(ld, root, "stats_interval", &c->stats_interval_s, 0) < 0 ||
 	    get_str(ld, root, "log_level", &lvl, 0) < 0)
 		return -EINVAL;
@@ -944,6 +1189,9 @@ static int load_top(struct ld *ld, const config_setting_t *root,
 				  &c->pipelines[i]) < 0)
 			return -EINVAL;
 	}
+	s = get_group(ld, root, "kafka", 0);
+	if (ld->failed || (s && load_kafka(ld, s, c) < 0))
+		return -EINVAL;
 	return 0;
 }
 

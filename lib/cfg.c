@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "syncrec.h"
 
 static const char *const action_names[CFG_ACT_MAX] = { "drop", "mark",
 						       "shape" };
@@ -19,6 +20,8 @@ static const char *const tier_names[CFG_TIER_MAX] = { "global", "topic",
 static const char *const egress_names[CFG_EGRESS_MAX] = { "port", "reflect",
 							  "ring" };
 static const char *const ctrl_names[CFG_CTRL_MAX] = { "none", "aimd", "pid" };
+static const char *const outage_names[CFG_OUTAGE_MAX] = { "static", "open",
+							  "closed" };
 
 const char *cfg_ctrl_name(enum cfg_ctrl c)
 {
@@ -104,6 +107,21 @@ int cfg_egress_parse(const char *s, enum cfg_egress *out)
 	return 0;
 }
 
+const char *cfg_outage_name(enum cfg_outage o)
+{
+	return o < CFG_OUTAGE_MAX ? outage_names[o] : "?";
+}
+
+int cfg_outage_parse(const char *s, enum cfg_outage *out)
+{
+	int i = parse_name(s, outage_names, CFG_OUTAGE_MAX);
+
+	if (i < 0)
+		return i;
+	*out = (enum cfg_outage)i;
+	return 0;
+}
+
 int cfg_mode_parse(const char *s, enum tb_mode *out)
 {
 	if (strcmp(s, "packets") == 0 || strcmp(s, "messages") == 0)
@@ -136,6 +154,22 @@ void cfg_init(struct cfg *c)
 	snprintf(c->admin.socket, sizeof(c->admin.socket),
 		 "/run/tidegate/admin.sock");
 	c->admin.max_clients = 128;
+	/* The kafka section's defaults, used once the section is present.
+	 * node stays "": the loader fills in the host name (lib/ does no
+	 * I/O). */
+	c->kafka.enabled = false;
+	snprintf(c->kafka.sync_topic, sizeof(c->kafka.sync_topic),
+		 "tidegate.sync");
+	snprintf(c->kafka.control_topic, sizeof(c->kafka.control_topic),
+		 "tidegate.control");
+	c->kafka.sync_interval_s = 0.1;
+	c->kafka.lease_s = 1.0;
+	c->kafka.startup_timeout_s = 10;
+	c->kafka.demand_headroom = 1.05;
+	c->kafka.lag_interval_s = 1.0;
+	c->kafka.outage = CFG_OUTAGE_STATIC;
+	c->kafka.partitions = 1;
+	c->kafka.replication = 1;
 }
 
 int cfg_prefix_parse(const char *s, struct cfg_prefix *out)
@@ -418,6 +452,211 @@ static int check_policy(const struct cfg *c, struct cfg_error *err)
 	return 0;
 }
 
+/* A legal Kafka topic name: 1..249 of [A-Za-z0-9._-], not "." or "..". */
+static bool kafka_topic_valid(const char *s)
+{
+	size_t n;
+
+	for (n = 0; s[n]; n++)
+		if (n >= 249 ||
+		    !((s[n] >= 'a' && s[n] <= 'z') ||
+		      (s[n] >= 'A' && s[n] <= 'Z') ||
+		      (s[n] >= '0' && s[n] <= '9') || strchr("._-", s[n])))
+			return false;
+	return n > 0 && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
+/* A setting's line, or the section's when the setting was not given. */
+static int kline(const struct cfg_kafka *k, int line)
+{
+	return line ? line : k->line;
+}
+
+/* Whether x is in [lo, hi] (false for NaN). */
+static bool in_range(double x, double lo, double hi)
+{
+	return x >= lo && x <= hi;
+}
+
+static int check_kafka(const struct cfg *c, struct cfg_error *err)
+{
+	const struct cfg_kafka *k = &c->kafka;
+	unsigned i;
+
+	if (!k->enabled)
+		return 0;
+	if (!k->brokers[0])
+		return fail(err, kline(k, k->brokers_line),
+			    "kafka.brokers: is required (bootstrap servers, "
+			    "\"host:port[,host:port...]\")");
+	if (!sr_id_valid(k->node))
+		return fail(err, kline(k, k->node_line),
+			    "kafka.node: '%s' is not a valid node id (1 to %d "
+			    "characters of A-Z a-z 0-9 . _ : @ / -)",
+			    k->node, CFG_NAME_LEN - 1);
+	if (!kafka_topic_valid(k->sync_topic))
+		return fail(err, kline(k, k->sync_topic_line),
+			    "kafka.sync_topic: '%s' is not a Kafka topic name "
+			    "(1 to 249 characters of A-Z a-z 0-9 . _ -)",
+			    k->sync_topic);
+	if (!kafka_topic_valid(k->control_topic))
+		return fail(err, kline(k, k->control_topic_line),
+			    "kafka.control_topic: '%s' is not a Kafka topic "
+			    "name (1 to 249 characters of A-Z a-z 0-9 . _ -)",
+			    k->control_topic);
+	if (strcmp(k->sync_topic, k->control_topic) == 0)
+		return fail(err, kline(k, k->control_topic_line),
+			    "kafka.control_topic: must differ from sync_topic "
+			    "(both are '%s')",
+			    k->sync_topic);
+	if (!in_range(k->sync_interval_s, 0.01, 60))
+		return fail(err, kline(k, k->sync_interval_line),
+			    "kafka.sync_interval: must be in [0.01, 60] "
+			    "seconds (got %g)",
+			    k->sync_interval_s);
+	if (!(k->lease_s > k->sync_interval_s))
+		return fail(err, kline(k, k->lease_line),
+			    "kafka.lease: must be longer than sync_interval "
+			    "(got %g s, sync_interval %g s; 3 times "
+			    "sync_interval or more is recommended)",
+			    k->lease_s, k->sync_interval_s);
+	if (!(k->lease_s <= 600))
+		return fail(err, kline(k, k->lease_line),
+			    "kafka.lease: must be in (sync_interval, 600] "
+			    "seconds (got %g)",
+			    k->lease_s);
+	if (!in_range(k->startup_timeout_s, 0, 3600))
+		return fail(err, kline(k, k->startup_timeout_line),
+			    "kafka.startup_timeout: must be in [0, 3600] "
+			    "seconds (got %g)",
+			    k->startup_timeout_s);
+	if (!in_range(k->demand_headroom, 1, 2))
+		return fail(err, kline(k, k->demand_headroom_line),
+			    "kafka.demand_headroom: must be in [1, 2] (got %g)",
+			    k->demand_headroom);
+	if (!in_range(k->lag_interval_s, 0.1, 3600))
+		return fail(err, kline(k, k->lag_interval_line),
+			    "kafka.lag_interval: must be in [0.1, 3600] "
+			    "seconds (got %g)",
+			    k->lag_interval_s);
+	if (k->outage >= CFG_OUTAGE_MAX)
+		return fail(err, kline(k, k->outage_line),
+			    "kafka.outage: not a policy (static, open or "
+			    "closed)");
+	if (k->partitions < 1 || k->partitions > 1024)
+		return fail(err, kline(k, k->partitions_line),
+			    "kafka.partitions: must be in 1..1024 (got %u)",
+			    k->partitions);
+	if (k->replication < 1 || k->replication > 32)
+		return fail(err, kline(k, k->replication_line),
+			    "kafka.replication: must be in 1..32 (got %u)",
+			    k->replication);
+	if (k->n_props > CFG_KAFKA_MAX_PROPS)
+		return fail(err, k->line, "kafka.properties: at most %d",
+			    CFG_KAFKA_MAX_PROPS);
+	if (k->n_lag > CFG_KAFKA_MAX_LAG)
+		return fail(err, k->line, "kafka.lag: at most %d entries",
+			    CFG_KAFKA_MAX_LAG);
+	for (i = 0; i < k->n_lag; i++) {
+		const struct cfg_kafka_lag *l = &k->lag[i];
+		int ln = kline(k, l->line);
+
+		if (l->pipeline >= c->n_pipelines)
+			return fail(err, ln,
+				    "kafka.lag[%u].pipeline: no such pipeline",
+				    i);
+		if (!l->group[0])
+			return fail(err, ln,
+				    "kafka.lag[%u].group: must not be empty",
+				    i);
+		if (!kafka_topic_valid(l->topic))
+			return fail(err, ln,
+				    "kafka.lag[%u].topic: '%s' is not a Kafka "
+				    "topic name (1 to 249 characters of A-Z "
+				    "a-z 0-9 . _ -)",
+				    i, l->topic);
+	}
+	return 0;
+}
+
+static int shared_line(const struct cfg_bucket *b)
+{
+	return b->shared_line ? b->shared_line : b->line;
+}
+
+/* Shared ids: global and topic buckets only, valid ids, one bucket per id
+ * on a node (a node claims one share per id), and a kafka section to share
+ * them through. */
+static int check_shared(const struct cfg *c, struct cfg_error *err)
+{
+	const struct cfg_bucket *seen[CFG_MAX_PIPELINES * (CFG_MAX_TOPICS + 2)];
+	const struct cfg_bucket *b;
+	char where[CFG_NAME_LEN + 64];
+	size_t n = 0, j;
+	unsigned pi, t;
+
+	for (pi = 0; pi < c->n_pipelines; pi++) {
+		const struct cfg_pipeline *p = &c->pipelines[pi];
+
+		/* in file order: global, topics, consumers */
+		for (t = 0; t < (unsigned)p->n_topics + 2; t++) {
+			int ln;
+
+			if (t == 0) {
+				if (!p->has_global)
+					continue;
+				b = &p->global;
+				snprintf(where, sizeof(where),
+					 "pipelines.%s.global", p->name);
+			} else if (t <= p->n_topics) {
+				if (t > CFG_MAX_TOPICS)
+					continue;
+				b = &p->topics[t - 1];
+				snprintf(where, sizeof(where), "topics.%s",
+					 b->name);
+			} else {
+				if (!p->consumers.enabled)
+					continue;
+				b = &p->consumers.bucket;
+				snprintf(where, sizeof(where),
+					 "pipelines.%s.consumers", p->name);
+			}
+			if (!b->shared[0])
+				continue;
+			ln = shared_line(b);
+			if (b->tier != CFG_TIER_GLOBAL &&
+			    b->tier != CFG_TIER_TOPIC)
+				return fail(err, ln,
+					    "%s.shared: only global and topic "
+					    "buckets can be shared",
+					    where);
+			if (!sr_id_valid(b->shared))
+				return fail(err, ln,
+					    "%s.shared: '%s' is not a valid id "
+					    "(1 to %d characters of A-Z a-z 0-9 "
+					    ". _ : @ / -)",
+					    where, b->shared, CFG_NAME_LEN - 1);
+			if (!c->kafka.enabled)
+				return fail(err, ln,
+					    "%s.shared: needs a kafka section "
+					    "(kafka = { brokers = ...; })",
+					    where);
+			for (j = 0; j < n; j++)
+				if (strcmp(seen[j]->shared, b->shared) == 0)
+					return fail(err, ln,
+						    "%s.shared: '%s' is already "
+						    "the shared id of bucket "
+						    "'%s' (line %d); a node "
+						    "has one bucket per id",
+						    where, b->shared,
+						    seen[j]->name,
+						    shared_line(seen[j]));
+			seen[n++] = b;
+		}
+	}
+	return 0;
+}
+
 int cfg_validate(const struct cfg *c, struct cfg_error *err)
 {
 	unsigned i, j;
@@ -462,7 +701,10 @@ int cfg_validate(const struct cfg *c, struct cfg_error *err)
 		    0)
 			return rc;
 	}
-	return check_unique(c, err);
+	if ((rc = check_unique(c, err)) < 0 ||
+	    (rc = check_kafka(c, err)) < 0)
+		return rc;
+	return check_shared(c, err);
 }
 
 void cfg_free(struct cfg *c)
@@ -490,12 +732,67 @@ void cfg_free(struct cfg *c)
 		p->consumers.n_overrides = 0;
 	}
 	c->n_pipelines = 0;
+	for (i = 0; i < c->kafka.n_props && i < CFG_KAFKA_MAX_PROPS; i++) {
+		free(c->kafka.props[i]);
+		c->kafka.props[i] = NULL;
+	}
+	c->kafka.n_props = 0;
 }
 
 static int differ(char *err, size_t len, const char *what)
 {
 	snprintf(err, len, "%s changed: needs a restart", what);
 	return -EINVAL;
+}
+
+/* The first setting of the kafka section that differs, or NULL. Lines are
+ * not settings: moving the section in the file changes nothing. */
+static const char *kafka_diff(const struct cfg_kafka *a,
+			      const struct cfg_kafka *b)
+{
+	unsigned i;
+
+	if (a->enabled != b->enabled)
+		return "kafka (added or removed)";
+	if (!a->enabled)
+		return NULL;
+	if (strcmp(a->brokers, b->brokers))
+		return "kafka.brokers";
+	if (strcmp(a->node, b->node))
+		return "kafka.node";
+	if (strcmp(a->sync_topic, b->sync_topic))
+		return "kafka.sync_topic";
+	if (strcmp(a->control_topic, b->control_topic))
+		return "kafka.control_topic";
+	if (a->sync_interval_s != b->sync_interval_s)
+		return "kafka.sync_interval";
+	if (a->lease_s != b->lease_s)
+		return "kafka.lease";
+	if (a->startup_timeout_s != b->startup_timeout_s)
+		return "kafka.startup_timeout";
+	if (a->demand_headroom != b->demand_headroom)
+		return "kafka.demand_headroom";
+	if (a->lag_interval_s != b->lag_interval_s)
+		return "kafka.lag_interval";
+	if (a->outage != b->outage)
+		return "kafka.outage";
+	if (a->partitions != b->partitions)
+		return "kafka.partitions";
+	if (a->replication != b->replication)
+		return "kafka.replication";
+	if (a->n_props != b->n_props)
+		return "kafka.properties";
+	for (i = 0; i < a->n_props && i < CFG_KAFKA_MAX_PROPS; i++)
+		if (strcmp(a->props[i], b->props[i]))
+			return "kafka.properties";
+	if (a->n_lag != b->n_lag)
+		return "kafka.lag";
+	for (i = 0; i < a->n_lag && i < CFG_KAFKA_MAX_LAG; i++)
+		if (a->lag[i].pipeline != b->lag[i].pipeline ||
+		    strcmp(a->lag[i].group, b->lag[i].group) ||
+		    strcmp(a->lag[i].topic, b->lag[i].topic))
+			return "kafka.lag";
+	return NULL;
 }
 
 static bool bucket_same_slot(const struct cfg_bucket *a,
@@ -507,6 +804,7 @@ static bool bucket_same_slot(const struct cfg_bucket *a,
 int cfg_reloadable(const struct cfg *cur, const struct cfg *next, char *err,
 		   size_t err_len)
 {
+	const char *kd;
 	unsigned i, t;
 
 	if (cur->n_eal != next->n_eal)
@@ -524,6 +822,8 @@ int cfg_reloadable(const struct cfg *cur, const struct cfg *next, char *err,
 		return differ(err, err_len, "shape_queue");
 	if (strcmp(cur->admin.socket, next->admin.socket) != 0)
 		return differ(err, err_len, "admin.socket");
+	if ((kd = kafka_diff(&cur->kafka, &next->kafka)))
+		return differ(err, err_len, kd);
 	if (cur->n_ports != next->n_ports)
 		return differ(err, err_len, "ports");
 	for (i = 0; i < cur->n_ports; i++) {
@@ -571,6 +871,17 @@ int cfg_reloadable(const struct cfg *cur, const struct cfg *next, char *err,
 		for (t = 0; t < a->n_topics; t++)
 			if (a->topics[t].mode != b->topics[t].mode)
 				return differ(err, err_len, "a bucket's mode");
+		/* a shared id joins or leaves a cluster-wide split */
+		if ((a->has_global &&
+		     strcmp(a->global.shared, b->global.shared)) ||
+		    (a->consumers.enabled &&
+		     strcmp(a->consumers.bucket.shared,
+			    b->consumers.bucket.shared)))
+			return differ(err, err_len, "a bucket's shared id");
+		for (t = 0; t < a->n_topics; t++)
+			if (strcmp(a->topics[t].shared, b->topics[t].shared))
+				return differ(err, err_len,
+					      "a bucket's shared id");
 	}
 	return 0;
 }

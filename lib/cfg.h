@@ -222,6 +222,12 @@ struct cfg_kafka {
 	unsigned n_lag;
 	struct cfg_kafka_lag lag[CFG_KAFKA_MAX_LAG];
 	int line;
+	/* Lines of the settings, for validation errors; 0: not in the file
+	 * (an error then names `line`, the section's). */
+	int brokers_line, node_line, sync_topic_line, control_topic_line;
+	int sync_interval_line, lease_line, startup_timeout_line;
+	int demand_headroom_line, lag_interval_line;
+	int partitions_line, replication_line, outage_line;
 };
 
 const char *cfg_outage_name(enum cfg_outage o);
@@ -237,6 +243,9 @@ struct cfg {
 	uint32_t mbufs;		     /**< mempool size per socket */
 	uint32_t shape_queue;	     /**< shape queue, messages per core */
 	double stats_interval_s;     /**< per-second stats line; 0: off */
+	uint32_t idle_sleep_us;	     /**< a worker that found nothing in 64
+				      *   polls in a row sleeps this long;
+				      *   0: pure polling (the default) */
 	char log_level[16];
 	int workers_line; /**< line of `workers`, for start-up errors */
 	unsigned n_ports;
