@@ -736,6 +736,7 @@ struct dp *dp_create(const struct cfg *cfg, unsigned n_workers, char *err,
 	dp->n_workers = n_workers;
 	dp->burst = cfg->burst_size > DP_MAX_BURST ? DP_MAX_BURST :
 						     cfg->burst_size;
+	dp->idle_sleep_us = cfg->idle_sleep_us;
 	if (build_buckets(dp) < 0) {
 		seterr(err, err_len, "out of memory");
 		goto fail;

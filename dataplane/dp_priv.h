@@ -131,6 +131,7 @@ struct dp_worker {
 	uint32_t heap_n, heap_cap;
 	struct dp_txq *txq; /* [n_pipes] */
 	uint64_t next_age;  /* clock of the next aging step */
+	uint32_t idle_polls; /* empty loops in a row (idle_sleep_us) */
 
 	/* counters: st under stats_seq, bctr plain (each exact alone) */
 	uint64_t stats_seq;
@@ -142,6 +143,9 @@ struct dp_worker {
 	struct dp *dp;
 } __rte_cache_aligned;
 
+/* Empty polls in a row before a worker with idle_sleep_us sleeps. */
+#define DP_IDLE_POLLS 64
+
 struct dp {
 	const struct cfg *cfg;
 	uint64_t hz;
@@ -150,6 +154,7 @@ struct dp {
 	unsigned n_pipes;
 	uint32_t n_cprof;
 	uint16_t burst;
+	uint32_t idle_sleep_us; /* sleep after DP_IDLE_POLLS empty polls */
 	struct dp_bucket_info *bucket; /* [n_buckets] */
 	struct dp_pipe pipe[CFG_MAX_PIPELINES];
 	uint16_t port_id[CFG_MAX_PORTS];

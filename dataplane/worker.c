@@ -577,6 +577,16 @@ int dp_worker_main(void *arg)
 						dp->pipe[pi].age_budget);
 		}
 		stats_commit(w, rx, rx_bytes, lo, prio, now);
+		/* opt-in, for machines that share the worker's core: after
+		 * a run of empty polls, give the core away for a moment
+		 * (nothing is held, so no departure is late) */
+		if (unlikely(dp->idle_sleep_us) && !had_work && !w->heap_n &&
+		    ++w->idle_polls >= DP_IDLE_POLLS) {
+			rte_delay_us_sleep(dp->idle_sleep_us);
+			w->idle_polls = 0;
+		} else if (had_work) {
+			w->idle_polls = 0;
+		}
 	}
 
 	/* stopping: what is held goes out now rather than never */
