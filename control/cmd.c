@@ -61,6 +61,13 @@ static int find_bucket(struct ctl *c, struct admin_client *cl,
 	return b;
 }
 
+/* Say in a reply where a command went besides this node. */
+static void cluster_note(json_t *r, const char *note)
+{
+	if (note)
+		json_object_set_new(r, "cluster", json_string(note));
+}
+
 static json_t *num_or_null(double v, bool valid)
 {
 	return valid ? json_real(v) : json_null();
@@ -171,6 +178,7 @@ json_t *ctl_status_json(struct ctl *c)
 	json_object_set_new(r, "shed_below", json_integer(c->shed_below));
 	json_object_set_new(r, "admin_clients",
 			    json_integer(admin_n_clients(c->admin)));
+	json_object_set_new(r, "kafka", ctl_kafka_status(c));
 	return r;
 }
 
@@ -208,6 +216,7 @@ json_t *ctl_stats_json(struct ctl *c)
 			"shadow_rejected", (json_int_t)cb->cur.shadow_msgs,
 			"demand", (json_int_t)cb->cur.demand_msgs);
 		json_object_set_new(j, "shadow", json_boolean(cb->cfg->shadow));
+		ctl_kafka_bucket_json(c, b, j);
 		json_object_set_new(j, "tokens",
 				    bi->split ? json_integer((json_int_t)tokens) :
 						json_null());
@@ -311,12 +320,15 @@ static void cmd_set_rate(struct ctl *c, struct admin_client *cl, int argc,
 						"the configured rate still "
 						"caps it (edit the config to "
 						"raise it)"));
+	cluster_note(r, ctl_kafka_send_bucket(c, (unsigned)b, SR_OP_SET_RATE,
+					      false));
 	admin_reply(cl, r);
 }
 
 static void cmd_clear_override(struct ctl *c, struct admin_client *cl,
 			       int argc, char **argv)
 {
+	json_t *r;
 	int b;
 
 	if (argc != 2) {
@@ -328,14 +340,17 @@ static void cmd_clear_override(struct ctl *c, struct admin_client *cl,
 	c->b[b].override = 0;
 	c->b[b].override_burst = 0;
 	tg_log(TG_LOG_NOTICE, "clear-override %s", c->b[b].cfg->name);
-	admin_reply(cl, json_pack("{s:b, s:s, s:f}", "ok", 1, "bucket",
-				  c->b[b].cfg->name, "configured_rate",
-				  c->b[b].cfg->rate));
+	r = json_pack("{s:b, s:s, s:f}", "ok", 1, "bucket", c->b[b].cfg->name,
+		      "configured_rate", c->b[b].cfg->rate);
+	cluster_note(r, ctl_kafka_send_bucket(c, (unsigned)b, SR_OP_SET_RATE,
+					      true));
+	admin_reply(cl, r);
 }
 
 static void cmd_reset(struct ctl *c, struct admin_client *cl, int argc,
 		      char **argv)
 {
+	json_t *r;
 	unsigned w;
 	int b;
 
@@ -351,8 +366,11 @@ static void cmd_reset(struct ctl *c, struct admin_client *cl, int argc,
 	}
 	ctl_publish(c);
 	tg_log(TG_LOG_NOTICE, "reset %s", c->b[b].cfg->name);
-	admin_reply(cl, json_pack("{s:b, s:s, s:s}", "ok", 1, "bucket",
-				  c->b[b].cfg->name, "tokens", "full"));
+	r = json_pack("{s:b, s:s, s:s}", "ok", 1, "bucket", c->b[b].cfg->name,
+		      "tokens", "full");
+	cluster_note(r, ctl_kafka_send_bucket(c, (unsigned)b, SR_OP_RESET,
+					      false));
+	admin_reply(cl, r);
 }
 
 /* ---- severity, breaker, lag ---- */
@@ -360,7 +378,9 @@ static void cmd_reset(struct ctl *c, struct admin_client *cl, int argc,
 static void cmd_severity(struct ctl *c, struct admin_client *cl, int argc,
 			 char **argv)
 {
+	const char *note = NULL;
 	enum sev_level lvl;
+	json_t *r;
 
 	if (argc == 3 && strcmp(argv[1], "force") == 0) {
 		if (sev_level_parse(argv[2], &lvl) < 0) {
@@ -373,20 +393,23 @@ static void cmd_severity(struct ctl *c, struct admin_client *cl, int argc,
 		sev_force(&c->sev, lvl);
 		tg_log(TG_LOG_WARNING, "severity forced to %s",
 		       sev_level_name(lvl));
+		note = ctl_kafka_send_severity(c, sev_level_name(lvl));
 	} else if (argc == 2 && strcmp(argv[1], "auto") == 0) {
 		sev_auto(&c->sev);
 		tg_log(TG_LOG_WARNING, "severity back to automatic (%s)",
 		       sev_level_name(sev_level(&c->sev)));
+		note = ctl_kafka_send_severity(c, NULL);
 	} else if (argc != 1) {
 		admin_reply_error(cl, "usage: severity | severity force LEVEL "
 				      "| severity auto");
 		return;
 	}
-	admin_reply(cl,
-		    json_pack("{s:b, s:s, s:b, s:s}", "ok", 1, "severity",
-			      sev_level_name(sev_level(&c->sev)), "forced",
-			      sev_is_forced(&c->sev), "auto_level",
-			      sev_level_name(sev_auto_level(&c->sev))));
+	r = json_pack("{s:b, s:s, s:b, s:s}", "ok", 1, "severity",
+		      sev_level_name(sev_level(&c->sev)), "forced",
+		      sev_is_forced(&c->sev), "auto_level",
+		      sev_level_name(sev_auto_level(&c->sev)));
+	cluster_note(r, note);
+	admin_reply(cl, r);
 }
 
 static void cmd_breaker(struct ctl *c, struct admin_client *cl, int argc,

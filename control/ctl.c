@@ -246,6 +246,8 @@ struct ctl *ctl_new(struct dp *dp, struct cfg *cfg, const char *path,
 	for (i = 0; i < c->nw; i++)
 		dp_snapshot(dp, i, &c->core_prev[i], NULL);
 	tg_log_set_level(cfg->log_level);
+	if (ctl_kafka_init(c, err, err_len) < 0)
+		goto fail;
 	return c;
 fail:
 	c->cfg = NULL; /* the caller still owns it */
@@ -662,6 +664,7 @@ void ctl_tick(struct ctl *c)
 	c->tick++;
 	check_reaction(c);
 	read_counters(c, dt);
+	ctl_kafka_ops(c);
 	read_lag(c);
 	step_severity(c, tsc);
 	step_breaker(c, now);
@@ -669,6 +672,7 @@ void ctl_tick(struct ctl *c)
 	step_adaptive(c, dt);
 	step_credits(c);
 	step_rates(c);
+	ctl_kafka_rates(c, now);
 	split_tick(c->split, dt, c->rate_buf, c->burst_buf, c->dirty);
 	breaker_open = brk_state(&c->brk, now) == BRK_OPEN;
 	if (breaker_open != c->flag_breaker || c->shed_below != c->flag_shed)
@@ -783,6 +787,7 @@ void ctl_free(struct ctl *c)
 
 	if (!c)
 		return;
+	kx_free(c->kx); /* its threads first: they read the config */
 	admin_close(c->admin);
 	for (i = 0; i < c->n_retired; i++)
 		c->retired[i].free_fn(c->retired[i].ptr);

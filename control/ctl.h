@@ -56,6 +56,15 @@ struct ctl *ctl_new(struct dp *dp, struct cfg *cfg, const char *path,
 int ctl_add_lag_source(struct ctl *c, const struct ctl_lag_source *src);
 
 /**
+ * With a kafka section: wait (up to kafka.startup_timeout) until the
+ * control topic was replayed and the cluster heard, and apply what it
+ * says, so that the data plane starts under the overrides in force.
+ * Returns 0, or -ETIMEDOUT (logged; the node starts under its outage
+ * policy and catches up when Kafka answers). A no-op without Kafka.
+ */
+int ctl_kafka_start(struct ctl *c);
+
+/**
  * Run until *stop becomes non-zero or duration_s passes (0: forever).
  * *reload non-zero (SIGHUP) reloads the config and is cleared.
  */

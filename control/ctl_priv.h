@@ -17,6 +17,7 @@
 #include "credit.h"
 #include "ctl.h"
 #include "dp.h"
+#include "kafka.h"
 #include "pid.h"
 #include "severity.h"
 #include "split.h"
@@ -37,6 +38,36 @@ struct ctl_bucket {
 	/* last tick, whole bucket (all workers), per second */
 	double demand_rate, admitted_rate, rejected_rate, util;
 	struct dp_bucket_ctr prev, cur; /* summed over workers */
+	int shared; /* index into ctl.shared, -1: local */
+};
+
+/* How a shared bucket's node share is decided now. */
+enum ctl_sync_state {
+	CTL_SYNC_JOINING, /* waiting for the first record back */
+	CTL_SYNC_SYNCED,  /* max-min split over the live nodes */
+	CTL_SYNC_HOLDING, /* Kafka silent for less than a lease: last share */
+	CTL_SYNC_OUTAGE,  /* the outage policy */
+	CTL_SYNC_MAX
+};
+
+/* A bucket shared through Kafka. */
+struct ctl_shared {
+	unsigned b;		   /* bucket index */
+	enum ctl_sync_state state;
+	double cluster_rate;	   /* the whole cluster's rate, this tick */
+	double share;		   /* this node's part of it, this tick */
+	double frac;		   /* share / cluster rate when last synced */
+	unsigned live, last_live;  /* nodes now, when last synced */
+	uint64_t synced_ns;	   /* last tick in sync */
+	double share_changed_s;	   /* uptime of the last change > 1% */
+	struct kx_view view;	   /* scratch */
+};
+
+/* A consumer-group lag source (the ctx of its ctl_lag_source). */
+struct ctl_kx_lag {
+	struct kx *kx;
+	unsigned i;
+	char name[96];
 };
 
 /* A metered consumer (credits). */
@@ -123,7 +154,40 @@ struct ctl {
 
 	/* stats line */
 	double next_stats;
+
+	/* Kafka (ctl_kafka.c); kx NULL without a kafka section */
+	struct kx *kx;
+	unsigned n_shared;
+	struct ctl_shared shared[KX_MAX_SHARED];
+	struct ctl_kx_lag kx_lag[CFG_KAFKA_MAX_LAG];
 };
+
+/* ---- ctl_kafka.c ---- */
+
+/* Set up the Kafka side when the config has a kafka section (0 or -errno
+ * with err). */
+int ctl_kafka_init(struct ctl *c, char *err, size_t err_len);
+
+/* Apply the commands other nodes sent (start of a tick). */
+void ctl_kafka_ops(struct ctl *c);
+
+/* Turn every shared bucket's cluster rate in rate_buf into this node's
+ * share, and report the demand (after the effective rates). */
+void ctl_kafka_rates(struct ctl *c, uint64_t now_ns);
+
+/* Send an operator's command on bucket b to the control topic: set-rate
+ * or reset with the bucket's override state, or (clear) a tombstone.
+ * Returns a note for the reply, or NULL when Kafka is off. */
+const char *ctl_kafka_send_bucket(struct ctl *c, unsigned b, enum sr_op op,
+				  bool clear);
+
+/* The same for a forced severity (level) or automatic (NULL). */
+const char *ctl_kafka_send_severity(struct ctl *c, const char *level);
+
+/* Status and per-bucket stats of the Kafka side. */
+json_t *ctl_kafka_status(struct ctl *c);
+void ctl_kafka_bucket_json(struct ctl *c, unsigned b, json_t *j);
+const char *ctl_sync_state_name(enum ctl_sync_state s);
 
 /* The admin socket's request handler (cmd.c). */
 void ctl_cmd(void *ctx, struct admin_client *c, const char *line);

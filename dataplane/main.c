@@ -225,6 +225,11 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* the overrides of the control topic and the cluster's shares are
+	 * in force before the first packet (a no-op without Kafka) */
+	(void)ctl_kafka_start(ctl);
+	if (stop_signal)
+		goto out;
 	if (dp_start(dp) < 0) {
 		fprintf(stderr, "tidegate: cannot start the ports\n");
 		goto out;
