@@ -60,9 +60,10 @@ int ctl_add_lag_source(struct ctl *c, const struct ctl_lag_source *src);
  * control topic was replayed and the cluster heard, and apply what it
  * says, so that the data plane starts under the overrides in force.
  * Returns 0, or -ETIMEDOUT (logged; the node starts under its outage
- * policy and catches up when Kafka answers). A no-op without Kafka.
+ * policy and catches up when Kafka answers), or -EINTR when *stop became
+ * non-zero while waiting. A no-op without Kafka.
  */
-int ctl_kafka_start(struct ctl *c);
+int ctl_kafka_start(struct ctl *c, volatile const sig_atomic_t *stop);
 
 /**
  * Run until *stop becomes non-zero or duration_s passes (0: forever).

@@ -96,7 +96,7 @@ int ctl_kafka_init(struct ctl *c, char *err, size_t err_len)
 	return 0;
 }
 
-int ctl_kafka_start(struct ctl *c)
+int ctl_kafka_start(struct ctl *c, volatile const sig_atomic_t *stop)
 {
 	double t = c->cfg->kafka.startup_timeout_s;
 	int rc;
@@ -107,7 +107,9 @@ int ctl_kafka_start(struct ctl *c)
 	       "kafka: node %s, %u shared bucket(s): waiting up to %.1f s "
 	       "for %s",
 	       kx_node(c->kx), c->n_shared, t, c->cfg->kafka.control_topic);
-	rc = kx_wait_ready(c->kx, t);
+	rc = kx_wait_ready(c->kx, t, stop);
+	if (rc == -EINTR)
+		return rc;
 	if (rc < 0)
 		tg_log(TG_LOG_ERROR,
 		       "kafka: %s unreachable for %.1f s at start: starting "

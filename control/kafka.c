@@ -1129,7 +1129,8 @@ bool kx_ready(struct kx *k)
 	return r;
 }
 
-int kx_wait_ready(struct kx *k, double timeout_s)
+int kx_wait_ready(struct kx *k, double timeout_s,
+		  volatile const sig_atomic_t *stop)
 {
 	uint64_t end = mono_ns() + (uint64_t)llround(timeout_s * 1e9);
 	int rc = -ETIMEDOUT;
@@ -1148,6 +1149,10 @@ int kx_wait_ready(struct kx *k, double timeout_s)
 		}
 		if (now >= end)
 			break;
+		if (stop && *stop) {
+			rc = -EINTR;
+			break;
+		}
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 10000000;
 		if (ts.tv_nsec >= 1000000000) {

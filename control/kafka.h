@@ -19,6 +19,7 @@
 #ifndef TG_CONTROL_KAFKA_H
 #define TG_CONTROL_KAFKA_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -75,10 +76,12 @@ int kx_start(struct kx *k);
 /**
  * Wait until the control topic was read to its end and the sync topic was
  * listened to for 1.5 sync intervals, or timeout_s passed. Returns 0 when
- * ready, -ETIMEDOUT otherwise (the threads go on trying). Main, before the
- * data plane starts.
+ * ready, -ETIMEDOUT otherwise (the threads go on trying), -EINTR when
+ * *stop (may be NULL) became non-zero. Main, before the data plane
+ * starts.
  */
-int kx_wait_ready(struct kx *k, double timeout_s);
+int kx_wait_ready(struct kx *k, double timeout_s,
+		  volatile const sig_atomic_t *stop);
 
 /** Whether the control topic was read to its end. */
 bool kx_ready(struct kx *k);

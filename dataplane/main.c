@@ -227,7 +227,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* the overrides of the control topic and the cluster's shares are
 	 * in force before the first packet (a no-op without Kafka) */
-	(void)ctl_kafka_start(ctl);
+	(void)ctl_kafka_start(ctl, &stop_signal);
 	if (stop_signal)
 		goto out;
 	if (dp_start(dp) < 0) {
