@@ -12,7 +12,7 @@
  *   the broker is away, hence a thread of their own).
  *
  * The control thread sees plain copies under k->mu, which no thread holds
- * across a Kafka call.
+ * across a Kafka call. The lag thread is in kafka_lag.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,109 +31,9 @@
 #include "kafka.h"
 #include "log.h"
 
-#define KX_INQ 1024	     /* commands read, not yet taken */
-#define KX_OUTQ 256	     /* commands to send */
-#define KX_MAX_PARTS 1024    /* partitions per topic we read */
-#define KX_CALL_TIMEOUT_MS 2000
+#include "kafka_priv.h"
 
-struct kx_out {
-	char key[SR_ID_LEN];
-	bool tombstone;
-	size_t len;
-	char val[SR_MAX_LEN];
-};
-
-/* One shared bucket: what the control thread reported, what the cluster
- * said. Under mu. */
-struct kx_bucket {
-	char id[SR_ID_LEN];
-	double demand_rate, admitted_rate, cluster_rate;
-	unsigned n;
-	struct kx_peer peers[KX_MAX_PEERS];
-};
-
-/* The state of the control topic being read back at start (sync thread
- * only): last value per key. */
-struct kx_replay {
-	unsigned n, cap;
-	struct kx_op *ops;
-};
-
-struct kx_lag {
-	struct cfg_kafka_lag cfg;
-	uint64_t lag;
-	uint64_t at_ns; /* when measured; 0: never */
-	char err[160];
-};
-
-struct kx {
-	/* settings, read only once the threads run */
-	char node[SR_ID_LEN];
-	uint64_t inc;
-	char brokers[CFG_KAFKA_STR_LEN];
-	char sync_topic[CFG_KAFKA_STR_LEN], ctl_topic[CFG_KAFKA_STR_LEN];
-	uint64_t interval_ns, lease_ns, lag_interval_ns, tick_ns;
-	uint32_t partitions, replication;
-
-	rd_kafka_t *prod, *cons, *lagrk;
-	rd_kafka_topic_t *sync_t, *ctl_t;
-	pthread_t sync_th, lag_th;
-	bool sync_started, lag_started;
-	volatile int stop;
-
-	/* sync thread only */
-	bool set_up;
-	int n_sync_parts, n_ctl_parts;
-	int64_t ctl_high[KX_MAX_PARTS];
-	bool ctl_done[KX_MAX_PARTS];
-	struct kx_replay replay;
-	uint64_t sync_seq;
-	bool broker_up_logged, broker_down_logged;
-
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	/* under mu */
-	unsigned nb;
-	struct kx_bucket b[KX_MAX_SHARED];
-	uint64_t own_seen_ns, listen_ns;
-	bool ready;
-	struct kx_op inq[KX_INQ];
-	unsigned in_head, in_n;
-	struct kx_out outq[KX_OUTQ];
-	unsigned out_head, out_n;
-	uint64_t ctl_seq;
-	bool reported; /* a tick reported since the last send */
-	unsigned n_lag;
-	struct kx_lag lag[CFG_KAFKA_MAX_LAG];
-	/* counters, under mu */
-	uint64_t sync_sent, sync_recv, sync_bad, sync_stale, sync_dropped;
-	uint64_t ctl_sent, ctl_recv, ctl_bad, ctl_dropped;
-	uint64_t delivery_errors, inq_dropped;
-	uint64_t transit_sum_ms, transit_n, transit_max_ms; /* peers' records */
-	char last_error[256];
-	uint64_t last_error_ns;
-};
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static void set_error(struct kx *k, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void set_error(struct kx *k, const char *fmt, ...)
+void kx_set_error(struct kx *k, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -141,7 +41,7 @@ static void set_error(struct kx *k, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(k->last_error, sizeof(k->last_error), fmt, ap);
 	va_end(ap);
-	k->last_error_ns = mono_ns();
+	k->last_error_ns = kx_mono_ns();
 	pthread_mutex_unlock(&k->mu);
 }
 
@@ -163,7 +63,7 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason,
 	struct kx *k = opaque;
 
 	(void)rk;
-	set_error(k, "%s: %s", rd_kafka_err2name(err), reason);
+	kx_set_error(k, "%s: %s", rd_kafka_err2name(err), reason);
 	if (err == RD_KAFKA_RESP_ERR__FATAL) {
 		char buf[256];
 
@@ -182,7 +82,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	pthread_mutex_lock(&k->mu);
 	k->delivery_errors++;
 	pthread_mutex_unlock(&k->mu);
-	set_error(k, "delivery to %s: %s", rd_kafka_topic_name(m->rkt),
+	kx_set_error(k, "delivery to %s: %s", rd_kafka_topic_name(m->rkt),
 		  rd_kafka_err2str(m->err));
 	if (m->rkt && strcmp(rd_kafka_topic_name(m->rkt), k->ctl_topic) == 0)
 		tg_log(TG_LOG_ERROR,
@@ -315,7 +215,7 @@ struct kx *kx_new(const struct cfg *cfg, const char *const *shared,
 	pthread_mutex_init(&k->mu, NULL);
 	pthread_cond_init(&k->cv, NULL);
 	snprintf(k->node, sizeof(k->node), "%s", kc->node);
-	k->inc = wall_us();
+	k->inc = kx_wall_us();
 	snprintf(k->brokers, sizeof(k->brokers), "%s", kc->brokers);
 	snprintf(k->sync_topic, sizeof(k->sync_topic), "%s", kc->sync_topic);
 	snprintf(k->ctl_topic, sizeof(k->ctl_topic), "%s", kc->control_topic);
@@ -437,7 +337,7 @@ out:
 }
 
 /* The number of partitions of a topic, or -errno. */
-static int topic_parts(rd_kafka_t *rk, rd_kafka_topic_t *t)
+int kx_topic_parts(rd_kafka_t *rk, rd_kafka_topic_t *t)
 {
 	const struct rd_kafka_metadata *md;
 	int n;
@@ -456,15 +356,15 @@ static int topic_parts(rd_kafka_t *rk, rd_kafka_topic_t *t)
 
 /* Topics there, partitions known, control topic's ends noted, assigned:
  * the sync topic from its end, the control topic from its beginning. */
-static int setup(struct kx *k)
+int kx_setup(struct kx *k)
 {
 	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_resp_err_t er;
 	int i, ns, nc;
 
 	create_topics(k);
-	ns = topic_parts(k->prod, k->sync_t);
-	nc = topic_parts(k->prod, k->ctl_t);
+	ns = kx_topic_parts(k->prod, k->sync_t);
+	nc = kx_topic_parts(k->prod, k->ctl_t);
 	if (ns < 0 || nc < 0)
 		return -EAGAIN;
 	for (i = 0; i < nc; i++) {
@@ -486,7 +386,7 @@ static int setup(struct kx *k)
 	l = rd_kafka_topic_partition_list_new(ns);
 	for (i = 0; i < ns; i++)
 		rd_kafka_topic_partition_list_add(l, k->sync_topic, i)->offset =
-			(int64_t)(wall_us() / 1000u - k->lease_ns / 1000000u);
+			(int64_t)(kx_wall_us() / 1000u - k->lease_ns / 1000000u);
 	if (rd_kafka_offsets_for_times(k->cons, l, KX_CALL_TIMEOUT_MS))
 		for (i = 0; i < ns; i++)
 			l->elems[i].offset = RD_KAFKA_OFFSET_END;
@@ -509,7 +409,7 @@ static int setup(struct kx *k)
 	k->n_sync_parts = ns;
 	k->n_ctl_parts = nc;
 	pthread_mutex_lock(&k->mu);
-	k->listen_ns = mono_ns();
+	k->listen_ns = kx_mono_ns();
 	pthread_mutex_unlock(&k->mu);
 	tg_log(TG_LOG_NOTICE,
 	       "kafka: node %s reading %s (%d partition(s)) and %s (%d); "
@@ -518,599 +418,18 @@ static int setup(struct kx *k)
 	return 0;
 }
 
-/* ---- the control topic ---- */
-
-static void inq_push(struct kx *k, const struct kx_op *op)
-{
-	/* under mu */
-	if (k->in_n == KX_INQ) {
-		k->inq_dropped++;
-		return;
-	}
-	k->inq[(k->in_head + k->in_n) % KX_INQ] = *op;
-	k->in_n++;
-}
-
-static void replay_put(struct kx *k, const struct kx_op *op)
-{
-	struct kx_replay *r = &k->replay;
-	unsigned i;
-
-	for (i = 0; i < r->n; i++)
-		if (strcmp(r->ops[i].key, op->key) == 0) {
-			r->ops[i] = *op;
-			return;
-		}
-	if (r->n == r->cap) {
-		unsigned cap = r->cap ? r->cap * 2 : 64;
-		struct kx_op *n = cap <= 65536 ?
-					  realloc(r->ops, cap * sizeof(*n)) :
-					  NULL;
-
-		if (!n) {
-			tg_log(TG_LOG_ERROR, "kafka: too many control keys; "
-					     "ignoring %s",
-			       op->key);
-			return;
-		}
-		r->ops = n;
-		r->cap = cap;
-	}
-	r->ops[r->n++] = *op;
-}
-
-/* Read back to the end: hand the state over, in key order of arrival. */
-static void replay_check_done(struct kx *k)
-{
-	unsigned i;
-	int p;
-
-	for (p = 0; p < k->n_ctl_parts; p++)
-		if (!k->ctl_done[p])
-			return;
-	pthread_mutex_lock(&k->mu);
-	for (i = 0; i < k->replay.n; i++)
-		inq_push(k, &k->replay.ops[i]);
-	k->ready = true;
-	pthread_cond_broadcast(&k->cv);
-	pthread_mutex_unlock(&k->mu);
-	tg_log(TG_LOG_NOTICE,
-	       "kafka: %u command key(s) replayed from %s", k->replay.n,
-	       k->ctl_topic);
-	free(k->replay.ops);
-	k->replay.ops = NULL;
-	k->replay.n = k->replay.cap = 0;
-}
-
-static void on_ctl(struct kx *k, const rd_kafka_message_t *m)
-{
-	struct kx_op op;
-	char err[160];
-	bool ready;
-
-	memset(&op, 0, sizeof(op));
-	if (!m->key || m->key_len == 0 || m->key_len >= sizeof(op.key))
-		goto bad;
-	memcpy(op.key, m->key, m->key_len);
-	op.key[m->key_len] = '\0';
-	if (!sr_id_valid(op.key))
-		goto bad;
-	if (!m->payload) {
-		op.tombstone = true;
-	} else if (sr_ctl_decode(m->payload, m->len, &op.r, err,
-				 sizeof(err)) < 0 ||
-		   strcmp(op.r.key, op.key) != 0) {
-		tg_log(TG_LOG_WARNING,
-		       "kafka: %s partition %d offset %" PRId64
-		       ": ignoring a command: %s",
-		       k->ctl_topic, m->partition, m->offset,
-		       strcmp(op.r.key, op.key) ? "key differs from the "
-						  "record's" :
-						  err);
-		goto bad_counted;
-	} else {
-		op.self = strcmp(op.r.node, k->node) == 0 &&
-			  op.r.inc == k->inc;
-	}
-	pthread_mutex_lock(&k->mu);
-	k->ctl_recv++;
-	ready = k->ready;
-	if (ready)
-		inq_push(k, &op);
-	pthread_mutex_unlock(&k->mu);
-	if (!ready) {
-		op.replay = true;
-		replay_put(k, &op);
-	}
-	return;
-bad:
-	tg_log(TG_LOG_WARNING,
-	       "kafka: %s partition %d offset %" PRId64
-	       ": ignoring a record without a valid key",
-	       k->ctl_topic, m->partition, m->offset);
-bad_counted:
-	pthread_mutex_lock(&k->mu);
-	k->ctl_bad++;
-	pthread_mutex_unlock(&k->mu);
-}
-
-/* ---- the sync topic ---- */
-
-/* Keep r as its node's latest record for bucket b (under mu). */
-static void peer_put(struct kx *k, struct kx_bucket *b,
-		     const struct sr_sync *r, uint64_t now, bool self)
-{
-	unsigned i, at;
-	int c = 1;
-
-	for (i = 0; i < b->n; i++) {
-		c = strcmp(b->peers[i].node, r->node);
-		if (c >= 0)
-			break;
-	}
-	if (i < b->n && c == 0) {
-		struct kx_peer *p = &b->peers[i];
-
-		/* an older incarnation, or a record already seen */
-		if (r->inc < p->inc || (r->inc == p->inc && r->seq <= p->seq))
-			return;
-		at = i;
-	} else {
-		if (b->n == KX_MAX_PEERS) {
-			/* make room: the longest silent, if past 10 leases */
-			unsigned j, old = 0;
-
-			for (j = 1; j < b->n; j++)
-				if (b->peers[j].seen_ns < b->peers[old].seen_ns)
-					old = j;
-			if (now - b->peers[old].seen_ns < 10 * k->lease_ns ||
-			    b->peers[old].self)
-				return;
-			memmove(&b->peers[old], &b->peers[old + 1],
-				(b->n - old - 1) * sizeof(b->peers[0]));
-			b->n--;
-			if (old < i)
-				i--;
-		}
-		memmove(&b->peers[i + 1], &b->peers[i],
-			(b->n - i) * sizeof(b->peers[0]));
-		b->n++;
-		at = i;
-	}
-	snprintf(b->peers[at].node, sizeof(b->peers[at].node), "%s", r->node);
-	b->peers[at].inc = r->inc;
-	b->peers[at].seq = r->seq;
-	b->peers[at].demand_milli = r->demand_milli;
-	b->peers[at].admitted_milli = r->admitted_milli;
-	b->peers[at].rate_milli = r->rate_milli;
-	b->peers[at].seen_ns = now;
-	b->peers[at].self = self;
-}
-
-/* This node's own entry, as it will be sent (under mu). */
-static void self_put(struct kx *k, struct kx_bucket *b,
-		     const struct sr_sync *r)
-{
-	unsigned i;
-
-	for (i = 0; i < b->n; i++)
-		if (b->peers[i].self) {
-			b->peers[i].demand_milli = r->demand_milli;
-			b->peers[i].admitted_milli = r->admitted_milli;
-			b->peers[i].rate_milli = r->rate_milli;
-			b->peers[i].seen_ns = mono_ns();
-			return;
-		}
-	peer_put(k, b, r, mono_ns(), true);
-}
-
-/* A node that stops says goodbye with a lease of 0: its share is free at
- * once rather than a lease later (under mu). */
-static void peer_drop(struct kx_bucket *b, const struct sr_sync *r)
-{
-	unsigned i;
-
-	for (i = 0; i < b->n; i++)
-		if (strcmp(b->peers[i].node, r->node) == 0 &&
-		    b->peers[i].inc <= r->inc) {
-			memmove(&b->peers[i], &b->peers[i + 1],
-				(b->n - i - 1) * sizeof(b->peers[0]));
-			b->n--;
-			return;
-		}
-}
-
-static void on_sync(struct kx *k, const rd_kafka_message_t *m, uint64_t now)
-{
-	struct sr_sync r;
-	char err[160];
-	uint64_t wall_ms = wall_us() / 1000u;
-	unsigned i;
-	bool self;
-
-	if (!m->payload ||
-	    sr_sync_decode(m->payload, m->len, &r, err, sizeof(err)) < 0) {
-		pthread_mutex_lock(&k->mu);
-		k->sync_bad++;
-		pthread_mutex_unlock(&k->mu);
-		tg_log(TG_LOG_INFO,
-		       "kafka: %s partition %d offset %" PRId64
-		       ": ignoring a record: %s",
-		       k->sync_topic, m->partition, m->offset,
-		       m->payload ? err : "no value");
-		return;
-	}
-	self = strcmp(r.node, k->node) == 0;
-	if (self && r.inc != k->inc) {
-		/* our node id from another process: a misconfiguration */
-		if (r.inc > k->inc)
-			tg_log(TG_LOG_ERROR,
-			       "kafka: another process syncs as node %s: "
-			       "node ids must be unique",
-			       k->node);
-		return;
-	}
-	pthread_mutex_lock(&k->mu);
-	k->sync_recv++;
-	if (self) {
-		/* our own record back: the broker takes and gives */
-		k->own_seen_ns = now;
-		pthread_mutex_unlock(&k->mu);
-		return;
-	}
-	/* queued during an outage and delivered late: stale */
-	if (r.ts_ms + k->lease_ns / 1000000u < wall_ms) {
-		k->sync_stale++;
-		pthread_mutex_unlock(&k->mu);
-		return;
-	}
-	/* transit: the sender's clock to ours (both NTP-synced in
-	 * production; one clock in tests) */
-	if (wall_ms >= r.ts_ms) {
-		k->transit_sum_ms += wall_ms - r.ts_ms;
-		k->transit_n++;
-		if (wall_ms - r.ts_ms > k->transit_max_ms)
-			k->transit_max_ms = wall_ms - r.ts_ms;
-	}
-	for (i = 0; i < k->nb; i++)
-		if (strcmp(k->b[i].id, r.bucket) == 0) {
-			if (r.lease_ms == 0)
-				peer_drop(&k->b[i], &r);
-			else
-				peer_put(k, &k->b[i], &r, now, false);
-		}
-	pthread_mutex_unlock(&k->mu);
-}
-
-static uint64_t rate_milli(double r)
-{
-	if (!(r > 0))
-		return 0;
-	if (r * 1000 >= (double)SR_RATE_MILLI_MAX)
-		return SR_RATE_MILLI_MAX;
-	return (uint64_t)llround(r * 1000);
-}
-
-/* bye: a last record per bucket with a lease of 0 (see peer_drop) */
-static void send_sync(struct kx *k, bool bye)
-{
-	uint64_t ts = wall_us() / 1000u;
-	unsigned i;
-
-	for (i = 0; i < k->nb; i++) {
-		struct sr_sync r;
-		char buf[SR_MAX_LEN];
-		int len;
-
-		memset(&r, 0, sizeof(r));
-		pthread_mutex_lock(&k->mu);
-		snprintf(r.bucket, sizeof(r.bucket), "%s", k->b[i].id);
-		r.demand_milli = rate_milli(k->b[i].demand_rate);
-		r.admitted_milli = rate_milli(k->b[i].admitted_rate);
-		r.rate_milli = rate_milli(k->b[i].cluster_rate);
-		pthread_mutex_unlock(&k->mu);
-		snprintf(r.node, sizeof(r.node), "%s", k->node);
-		r.inc = k->inc;
-		r.seq = ++k->sync_seq;
-		r.ts_ms = ts;
-		r.interval_ms = k->interval_ns / 1000000u;
-		r.lease_ms = bye ? 0 : k->lease_ns / 1000000u;
-		len = sr_sync_encode(&r, buf, sizeof(buf));
-		if (len < 0)
-			continue;
-		if (rd_kafka_produce(k->sync_t, RD_KAFKA_PARTITION_UA,
-				     RD_KAFKA_MSG_F_COPY, buf, (size_t)len,
-				     r.bucket, strlen(r.bucket), NULL) < 0) {
-			pthread_mutex_lock(&k->mu);
-			k->sync_dropped++;
-			pthread_mutex_unlock(&k->mu);
-			continue;
-		}
-		pthread_mutex_lock(&k->mu);
-		k->sync_sent++;
-		pthread_mutex_unlock(&k->mu);
-	}
-}
-
-static void send_ctl_queue(struct kx *k)
-{
-	for (;;) {
-		struct kx_out o;
-
-		pthread_mutex_lock(&k->mu);
-		if (!k->out_n) {
-			pthread_mutex_unlock(&k->mu);
-			return;
-		}
-		o = k->outq[k->out_head];
-		pthread_mutex_unlock(&k->mu);
-		if (rd_kafka_produce(k->ctl_t, RD_KAFKA_PARTITION_UA,
-				     RD_KAFKA_MSG_F_COPY,
-				     o.tombstone ? NULL : o.val,
-				     o.tombstone ? 0 : o.len, o.key,
-				     strlen(o.key), NULL) < 0) {
-			if (rd_kafka_last_error() ==
-			    RD_KAFKA_RESP_ERR__QUEUE_FULL)
-				return; /* try again next loop */
-			tg_log(TG_LOG_ERROR,
-			       "kafka: cannot send a command for %s: %s",
-			       o.key, rd_kafka_err2str(rd_kafka_last_error()));
-			pthread_mutex_lock(&k->mu);
-			k->ctl_dropped++;
-		} else {
-			pthread_mutex_lock(&k->mu);
-			k->ctl_sent++;
-		}
-		k->out_head = (k->out_head + 1) % KX_OUTQ;
-		k->out_n--;
-		pthread_mutex_unlock(&k->mu);
-	}
-}
-
-static void consume(struct kx *k, int timeout_ms)
-{
-	unsigned i;
-
-	for (i = 0; i < 4096; i++) {
-		rd_kafka_message_t *m =
-			rd_kafka_consumer_poll(k->cons, i ? 0 : timeout_ms);
-		const char *t;
-
-		if (!m)
-			return;
-		t = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
-		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			if (strcmp(t, k->ctl_topic) == 0 &&
-			    m->partition < k->n_ctl_parts &&
-			    m->offset >= k->ctl_high[m->partition])
-				k->ctl_done[m->partition] = true;
-		} else if (m->err) {
-			set_error(k, "consume: %s", rd_kafka_message_errstr(m));
-		} else if (strcmp(t, k->sync_topic) == 0) {
-			on_sync(k, m, mono_ns());
-		} else if (strcmp(t, k->ctl_topic) == 0) {
-			if (m->partition < k->n_ctl_parts &&
-			    m->offset + 1 >= k->ctl_high[m->partition])
-				k->ctl_done[m->partition] = true;
-			on_ctl(k, m);
-		}
-		rd_kafka_message_destroy(m);
-	}
-}
-
-/* Log when the broker stops or starts taking and giving our records. */
-static void watch_broker(struct kx *k, uint64_t now)
-{
-	uint64_t seen;
-	char err[256];
-
-	pthread_mutex_lock(&k->mu);
-	seen = k->own_seen_ns;
-	snprintf(err, sizeof(err), "%s", k->last_error);
-	pthread_mutex_unlock(&k->mu);
-	if (seen && now - seen < k->lease_ns) {
-		if (!k->broker_up_logged)
-			tg_log(TG_LOG_NOTICE,
-			       "kafka: in sync through %s as node %s",
-			       k->brokers, k->node);
-		k->broker_up_logged = true;
-		k->broker_down_logged = false;
-	} else if (!k->broker_down_logged &&
-		   (k->broker_up_logged || !k->listen_ns ||
-		    now - k->listen_ns > 2 * k->lease_ns)) {
-		tg_log(TG_LOG_ERROR,
-		       "kafka: no sync record came back for a lease (%.1f "
-		       "s): Kafka unreachable%s%s",
-		       (double)k->lease_ns / 1e9, err[0] ? ": " : "", err);
-		k->broker_down_logged = true;
-		k->broker_up_logged = false;
-	}
-}
-
-static void *sync_main(void *arg)
-{
-	struct kx *k = arg;
-	uint64_t next_setup = 0, last_sync = 0;
-	bool reported;
-
-	while (!k->stop) {
-		uint64_t now = mono_ns();
-		int wait_ms = 10;
-
-		if (!k->set_up && now >= next_setup) {
-			k->set_up = setup(k) == 0;
-			next_setup = mono_ns() + 1000000000u;
-			if (!k->set_up) {
-				/* serve librdkafka, then try again */
-				rd_kafka_poll(k->prod, 100);
-				continue;
-			}
-			last_sync = 0;
-		}
-		now = mono_ns();
-		pthread_mutex_lock(&k->mu);
-		reported = k->reported;
-		pthread_mutex_unlock(&k->mu);
-		/* send right after a tick's report (the numbers are fresh
-		 * and the others get them a tick sooner), at the interval;
-		 * and at the interval anyway should the ticks stop */
-		if (k->set_up &&
-		    (now >= last_sync + k->interval_ns ||
-		     (reported &&
-		      now + k->tick_ns / 2 >= last_sync + k->interval_ns))) {
-			pthread_mutex_lock(&k->mu);
-			k->reported = false;
-			pthread_mutex_unlock(&k->mu);
-			send_sync(k, false);
-			last_sync = now;
-			watch_broker(k, now);
-		}
-		send_ctl_queue(k);
-		rd_kafka_poll(k->prod, 0);
-		if (k->set_up && !k->ready)
-			replay_check_done(k);
-		if (k->set_up)
-			consume(k, wait_ms);
-		else
-			rd_kafka_poll(k->prod, wait_ms);
-	}
-	if (k->set_up)
-		send_sync(k, true);
-	return NULL;
-}
-
-/* ---- consumer-group lag ---- */
-
-/* The lag of one (group, topic), or -errno with a reason. */
-static int measure_lag(struct kx *k, rd_kafka_topic_t *t,
-		       const struct cfg_kafka_lag *lc, uint64_t *out,
-		       char *err, size_t err_len)
-{
-	rd_kafka_topic_partition_list_t *l;
-	rd_kafka_ListConsumerGroupOffsets_t *req;
-	rd_kafka_queue_t *q;
-	rd_kafka_AdminOptions_t *o;
-	rd_kafka_event_t *ev;
-	const rd_kafka_group_result_t **gr;
-	const rd_kafka_topic_partition_list_t *got;
-	uint64_t lag = 0;
-	size_t ng = 0;
-	int i, np, rc = 0;
-
-	np = topic_parts(k->lagrk, t);
-	if (np < 0) {
-		snprintf(err, err_len, "topic %s: %s", lc->topic,
-			 np == -ENOENT ? "no such topic" : "no metadata");
-		return np;
-	}
-	l = rd_kafka_topic_partition_list_new(np);
-	for (i = 0; i < np; i++)
-		rd_kafka_topic_partition_list_add(l, lc->topic, i);
-	req = rd_kafka_ListConsumerGroupOffsets_new(lc->group, l);
-	q = rd_kafka_queue_new(k->lagrk);
-	o = rd_kafka_AdminOptions_new(k->lagrk,
-				      RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
-	rd_kafka_AdminOptions_set_request_timeout(o, KX_CALL_TIMEOUT_MS, err,
-						  err_len);
-	rd_kafka_ListConsumerGroupOffsets(k->lagrk, &req, 1, o, q);
-	ev = rd_kafka_queue_poll(q, KX_CALL_TIMEOUT_MS + 1000);
-	if (!ev || rd_kafka_event_error(ev)) {
-		snprintf(err, err_len, "group %s: %s", lc->group,
-			 ev ? rd_kafka_event_error_string(ev) : "timed out");
-		rc = -EAGAIN;
-		goto out;
-	}
-	gr = rd_kafka_ListConsumerGroupOffsets_result_groups(
-		rd_kafka_event_ListConsumerGroupOffsets_result(ev), &ng);
-	if (ng != 1 || rd_kafka_group_result_error(gr[0])) {
-		snprintf(err, err_len, "group %s: %s", lc->group,
-			 ng == 1 ? rd_kafka_error_string(
-					   rd_kafka_group_result_error(gr[0])) :
-				   "no result");
-		rc = -EAGAIN;
-		goto out;
-	}
-	got = rd_kafka_group_result_partitions(gr[0]);
-	for (i = 0; got && i < got->cnt; i++) {
-		const rd_kafka_topic_partition_t *p = &got->elems[i];
-		int64_t lo, hi, from;
-
-		if (rd_kafka_query_watermark_offsets(k->lagrk, lc->topic,
-						     p->partition, &lo, &hi,
-						     KX_CALL_TIMEOUT_MS)) {
-			snprintf(err, err_len, "topic %s: no watermarks",
-				 lc->topic);
-			rc = -EAGAIN;
-			goto out;
-		}
-		/* nothing committed yet: everything still there is lag */
-		from = p->err || p->offset < 0 ? lo : p->offset;
-		if (hi > from)
-			lag += (uint64_t)(hi - from);
-	}
-	*out = lag;
-out:
-	if (ev)
-		rd_kafka_event_destroy(ev);
-	rd_kafka_AdminOptions_destroy(o);
-	rd_kafka_queue_destroy(q);
-	rd_kafka_ListConsumerGroupOffsets_destroy(req);
-	rd_kafka_topic_partition_list_destroy(l);
-	return rc;
-}
-
-static void *lag_main(void *arg)
-{
-	struct kx *k = arg;
-	rd_kafka_topic_t *t[CFG_KAFKA_MAX_LAG] = { 0 };
-	unsigned i;
-
-	for (i = 0; i < k->n_lag; i++)
-		t[i] = rd_kafka_topic_new(k->lagrk, k->lag[i].cfg.topic, NULL);
-	while (!k->stop) {
-		uint64_t next = mono_ns() + k->lag_interval_ns;
-
-		for (i = 0; i < k->n_lag && !k->stop; i++) {
-			char err[160] = "";
-			uint64_t lag = 0;
-			int rc = t[i] ? measure_lag(k, t[i], &k->lag[i].cfg,
-						    &lag, err, sizeof(err)) :
-					-ENOMEM;
-
-			pthread_mutex_lock(&k->mu);
-			if (rc == 0) {
-				k->lag[i].lag = lag;
-				k->lag[i].at_ns = mono_ns();
-				k->lag[i].err[0] = '\0';
-			} else {
-				snprintf(k->lag[i].err, sizeof(k->lag[i].err),
-					 "%s", err);
-			}
-			pthread_mutex_unlock(&k->mu);
-		}
-		while (!k->stop && mono_ns() < next) {
-			rd_kafka_poll(k->lagrk, 0);
-			usleep(10000);
-		}
-	}
-	for (i = 0; i < k->n_lag; i++)
-		if (t[i])
-			rd_kafka_topic_destroy(t[i]);
-	return NULL;
-}
-
 /* ---- the control thread's side ---- */
 
 int kx_start(struct kx *k)
 {
-	int rc = pthread_create(&k->sync_th, NULL, sync_main, k);
+	int rc = pthread_create(&k->sync_th, NULL, kx_sync_main, k);
 
 	if (rc)
 		return -rc;
 	k->sync_started = true;
 	pthread_setname_np(k->sync_th, "tg-kafka");
 	if (k->n_lag) {
-		rc = pthread_create(&k->lag_th, NULL, lag_main, k);
+		rc = pthread_create(&k->lag_th, NULL, kx_lag_main, k);
 		if (rc)
 			return -rc;
 		k->lag_started = true;
@@ -1132,12 +451,12 @@ bool kx_ready(struct kx *k)
 int kx_wait_ready(struct kx *k, double timeout_s,
 		  volatile const sig_atomic_t *stop)
 {
-	uint64_t end = mono_ns() + (uint64_t)llround(timeout_s * 1e9);
+	uint64_t end = kx_mono_ns() + (uint64_t)llround(timeout_s * 1e9);
 	int rc = -ETIMEDOUT;
 
 	pthread_mutex_lock(&k->mu);
 	for (;;) {
-		uint64_t now = mono_ns();
+		uint64_t now = kx_mono_ns();
 		struct timespec ts;
 
 		/* commands replayed, and the cluster heard for 1.5
@@ -1175,9 +494,9 @@ void kx_report(struct kx *k, unsigned i, double demand_rate,
 	memset(&r, 0, sizeof(r));
 	snprintf(r.node, sizeof(r.node), "%s", k->node);
 	r.inc = k->inc;
-	r.demand_milli = rate_milli(demand_rate);
-	r.admitted_milli = rate_milli(admitted_rate);
-	r.rate_milli = rate_milli(cluster_rate);
+	r.demand_milli = kx_rate_milli(demand_rate);
+	r.admitted_milli = kx_rate_milli(admitted_rate);
+	r.rate_milli = kx_rate_milli(cluster_rate);
 	pthread_mutex_lock(&k->mu);
 	k->b[i].demand_rate = demand_rate;
 	k->b[i].admitted_rate = admitted_rate;
@@ -1185,7 +504,7 @@ void kx_report(struct kx *k, unsigned i, double demand_rate,
 	/* the split of this very tick counts on what is about to be sent:
 	 * the same numbers the others will see */
 	r.seq = UINT64_MAX;
-	self_put(k, &k->b[i], &r);
+	kx_self_put(k, &k->b[i], &r);
 	k->reported = true;
 	pthread_mutex_unlock(&k->mu);
 }
@@ -1237,7 +556,7 @@ int kx_send_ctl(struct kx *k, const char *key, struct sr_ctl *r)
 		snprintf(r->node, sizeof(r->node), "%s", k->node);
 		r->inc = k->inc;
 		r->seq = ++k->ctl_seq;
-		r->ts_ms = wall_us() / 1000u;
+		r->ts_ms = kx_wall_us() / 1000u;
 		len = sr_ctl_encode(r, o.val, sizeof(o.val));
 		if (len < 0) {
 			pthread_mutex_unlock(&k->mu);
@@ -1253,24 +572,9 @@ int kx_send_ctl(struct kx *k, const char *key, struct sr_ctl *r)
 	return 0;
 }
 
-int kx_lag(struct kx *k, unsigned i, uint64_t *lag_msgs)
-{
-	uint64_t fresh = 3 * k->lag_interval_ns + 3000000000u;
-	int rc = -EAGAIN;
-
-	pthread_mutex_lock(&k->mu);
-	if (i < k->n_lag && k->lag[i].at_ns &&
-	    mono_ns() - k->lag[i].at_ns < fresh) {
-		*lag_msgs = k->lag[i].lag;
-		rc = 0;
-	}
-	pthread_mutex_unlock(&k->mu);
-	return rc;
-}
-
 json_t *kx_status_json(struct kx *k)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = kx_mono_ns();
 	json_t *r, *lags = json_array();
 	unsigned i;
 
@@ -1349,7 +653,7 @@ void kx_free(struct kx *k)
 		pthread_join(k->lag_th, NULL);
 	if (k->prod) {
 		/* commands given just before a stop still go out */
-		send_ctl_queue(k);
+		kx_send_ctl_queue(k);
 		rd_kafka_flush(k->prod, 1000);
 	}
 	if (k->sync_t)

@@ -28,6 +28,17 @@
  * ignores fields it does not know, so a later minor change can add fields;
  * a record with "v" above SR_VERSION is refused with -ENOTSUP.
  *
+ * Details of the codec (lib/syncrec.c): the encoder writes rates with
+ * exactly three decimals ("7.000") and nothing else: no spaces, no escapes
+ * (ids never need one). The decoder takes any valid JSON object (RFC 8259,
+ * UTF-8): members in any order, whitespace between tokens, escapes
+ * (an escaped name or id is read unescaped), and unknown members of any
+ * type, objects and arrays nested at most 16 deep counting the record
+ * itself. A rate may be written "7", "7.5" or "7.500"; no sign, exponent
+ * or fourth decimal. The "level" of a control record must be a severity
+ * name (lib/severity.h) when op is severity-force, and "" otherwise; both
+ * sides check it.
+ *
  * Pure C11, no allocation, no I/O; any thread.
  */
 #ifndef TG_SYNCREC_H
@@ -87,8 +98,10 @@ int sr_id_valid(const char *s);
 /**
  * Encode r as one JSON object, NUL-terminated, into buf. Returns the length
  * without the NUL, or -EINVAL (an invalid id, a rate above
- * SR_RATE_MILLI_MAX, an unknown op) or -ENOSPC (buf too small; SR_MAX_LEN
- * always fits).
+ * SR_RATE_MILLI_MAX, an unknown op, a level that does not go with the op)
+ * or -ENOSPC (buf too small; SR_MAX_LEN always fits; buf may be NULL when
+ * len is 0). -EINVAL is checked first; after -ENOSPC buf holds a truncated
+ * record.
  */
 int sr_sync_encode(const struct sr_sync *r, char *buf, size_t len);
 int sr_ctl_encode(const struct sr_ctl *r, char *buf, size_t len);
@@ -97,8 +110,11 @@ int sr_ctl_encode(const struct sr_ctl *r, char *buf, size_t len);
  * Decode len bytes (not NUL-terminated; any bytes at all) into *r. Returns
  * 0; -EINVAL with the reason in err (malformed JSON, a field missing,
  * repeated or of the wrong type or range, a wrong "type", an invalid id,
- * trailing bytes); -ENOTSUP for a newer version. *r is unspecified after
- * an error. err may be NULL.
+ * trailing bytes); -ENOTSUP for a newer version, whatever else is wrong
+ * with the record as long as it is one JSON object. *r is unspecified after
+ * an error; on success its strings are padded with NULs. err may be NULL;
+ * otherwise it gets a NUL-terminated message (truncated to err_len), ""
+ * on success. buf may be NULL when len is 0.
  */
 int sr_sync_decode(const void *buf, size_t len, struct sr_sync *r, char *err,
 		   size_t err_len);
