@@ -1163,6 +1163,8 @@ static void render_help(struct sbuf *out, const json_t *r)
 
 /* status: a "name value" list, then lag sources, ports and workers; a
  * member that is missing leaves its line out. */
+static void render_kafka(struct sbuf *out, const json_t *k);
+
 static void render_status(struct sbuf *out, const json_t *r,
 			  const struct ui *ui)
 {
@@ -1264,6 +1266,68 @@ static void render_status(struct sbuf *out, const json_t *r,
 		cell_str(&t, fmt_pct(a, sizeof(a), jget(e, "busy_pct")));
 	}
 	section(out, "workers", &t);
+	render_kafka(out, jget(r, "kafka"));
+}
+
+/* status's kafka member: the connection, then each shared bucket. */
+static void render_kafka(struct sbuf *out, const json_t *k)
+{
+	char a[64];
+	struct table t;
+	json_t *e, *v;
+	size_t i;
+
+	if (!json_is_object(k))
+		return;
+	table_init(&t, "ll");
+	kv_value(&t, "node", jget(k, "node"));
+	kv_value(&t, "brokers", jget(k, "brokers"));
+	cell_str(&t, "connected");
+	cell_str(&t, json_is_true(jget(k, "connected")) ? "yes" : "NO");
+	cell_str(&t, "commands replayed");
+	cell_str(&t, json_is_true(jget(k, "commands_replayed")) ? "yes" :
+								  "not yet");
+	kv_value(&t, "outage policy", jget(k, "outage_policy"));
+	kv_value(&t, "last record back (ms)", jget(k, "last_sync_back_ms"));
+	kv_value(&t, "sync sent", jget(k, "sync_sent"));
+	kv_value(&t, "sync received", jget(k, "sync_received"));
+	kv_value(&t, "sync rejected", jget(k, "sync_rejected"));
+	kv_value(&t, "sync stale", jget(k, "sync_stale"));
+	kv_value(&t, "commands sent", jget(k, "commands_sent"));
+	kv_value(&t, "commands received", jget(k, "commands_received"));
+	if ((v = jget(k, "last_error")) && !json_is_null(v))
+		kv_value(&t, "last error", v);
+	section(out, "kafka", &t);
+
+	if (json_array_size(jget(k, "shared"))) {
+		table_init(&t, "llllrr");
+		table_head(&t, "BUCKET", "SHARED ID", "STATE", "NODES",
+			   "CLUSTER RATE", "THIS NODE");
+		json_array_foreach(jget(k, "shared"), i, e) {
+			cell_value(&t, jget(e, "bucket"), 0);
+			cell_value(&t, jget(e, "shared"), 0);
+			cell_value(&t, jget(e, "sync_state"), 0);
+			cell_value(&t, jget(e, "live_nodes"), 0);
+			cell_str(&t, fmt_si_json(a, sizeof(a),
+						 jget(e, "cluster_rate"), "/s"));
+			cell_str(&t, fmt_si_json(a, sizeof(a),
+						 jget(e, "node_share"), "/s"));
+		}
+		section(out, "shared buckets", &t);
+	}
+	if (json_array_size(jget(k, "lag"))) {
+		table_init(&t, "lllr");
+		table_head(&t, "GROUP", "TOPIC", "LAG", "ERROR");
+		json_array_foreach(jget(k, "lag"), i, e) {
+			cell_value(&t, jget(e, "group"), 0);
+			cell_value(&t, jget(e, "topic"), 0);
+			cell_value(&t, jget(e, "lag"), 0);
+			v = jget(e, "error");
+			cell_str(&t, json_is_string(v) ? json_string_value(v) :
+							 "");
+		}
+		section(out, "consumer groups", &t);
+	}
 }
 
 /* The sum of the members of outcomes whose name starts with prefix. */
