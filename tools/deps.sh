@@ -7,7 +7,7 @@ set -eu
 
 PKGS="build-essential pkg-config meson ninja-build python3
 libdpdk-dev dpdk librdkafka-dev libconfig-dev libcunit1-dev
-libjansson-dev libpcap-dev iproute2 dpdk-dev"
+libjansson-dev libpcap-dev iproute2 dpdk-dev kcat"
 
 missing=""
 for p in $PKGS; do
