@@ -302,7 +302,9 @@ static void create_topics(struct kx *k)
 	rd_kafka_AdminOptions_set_request_timeout(o, KX_CALL_TIMEOUT_MS, e,
 						  sizeof(e));
 	rd_kafka_CreateTopics(k->prod, nt, 2, o, q);
-	ev = rd_kafka_queue_poll(q, KX_CALL_TIMEOUT_MS + 1000);
+	/* in slices: a stop does not wait for a dead broker's timeout */
+	for (i = 0, ev = NULL; !ev && !k->stop && i < 30; i++)
+		ev = rd_kafka_queue_poll(q, 100);
 	if (ev) {
 		const rd_kafka_CreateTopics_result_t *res =
 			rd_kafka_event_CreateTopics_result(ev);
@@ -363,9 +365,11 @@ int kx_setup(struct kx *k)
 	int i, ns, nc;
 
 	create_topics(k);
+	if (k->stop)
+		return -EAGAIN;
 	ns = kx_topic_parts(k->prod, k->sync_t);
-	nc = kx_topic_parts(k->prod, k->ctl_t);
-	if (ns < 0 || nc < 0)
+	nc = ns < 0 || k->stop ? -EAGAIN : kx_topic_parts(k->prod, k->ctl_t);
+	if (ns < 0 || nc < 0 || k->stop)
 		return -EAGAIN;
 	for (i = 0; i < nc; i++) {
 		int64_t lo, hi;

@@ -46,7 +46,8 @@ static int measure_lag(struct kx *k, rd_kafka_topic_t *t,
 	rd_kafka_AdminOptions_set_request_timeout(o, KX_CALL_TIMEOUT_MS, err,
 						  err_len);
 	rd_kafka_ListConsumerGroupOffsets(k->lagrk, &req, 1, o, q);
-	ev = rd_kafka_queue_poll(q, KX_CALL_TIMEOUT_MS + 1000);
+	for (i = 0, ev = NULL; !ev && !k->stop && i < 20; i++)
+		ev = rd_kafka_queue_poll(q, 100);
 	if (!ev || rd_kafka_event_error(ev)) {
 		snprintf(err, err_len, "group %s: %s", lc->group,
 			 ev ? rd_kafka_event_error_string(ev) : "timed out");
@@ -68,6 +69,11 @@ static int measure_lag(struct kx *k, rd_kafka_topic_t *t,
 		const rd_kafka_topic_partition_t *p = &got->elems[i];
 		int64_t lo, hi, from;
 
+		if (k->stop) {
+			snprintf(err, err_len, "stopping");
+			rc = -EINTR;
+			goto out;
+		}
 		if (rd_kafka_query_watermark_offsets(k->lagrk, lc->topic,
 						     p->partition, &lo, &hi,
 						     KX_CALL_TIMEOUT_MS)) {

@@ -19,7 +19,7 @@
 #define KX_INQ 1024	     /* commands read, not yet taken */
 #define KX_OUTQ 256	     /* commands to send */
 #define KX_MAX_PARTS 1024    /* partitions per topic we read */
-#define KX_CALL_TIMEOUT_MS 2000
+#define KX_CALL_TIMEOUT_MS 1000
 
 struct kx_out {
 	char key[SR_ID_LEN];
@@ -128,7 +128,7 @@ static inline uint64_t kx_rate_milli(double r)
 void kx_set_error(struct kx *k, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* The number of partitions of a topic, or -errno (blocks up to 2 s). */
+/* The number of partitions of a topic, or -errno (blocks up to KX_CALL_TIMEOUT_MS). */
 int kx_topic_parts(rd_kafka_t *rk, rd_kafka_topic_t *t);
 
 /* Topics created when missing, partitions known, assigned: 0 or -EAGAIN
