@@ -1,34 +1,48 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Sync and control record codec (see syncrec.h and docs/kafka-records.md).
+ * Sync and control record codec (see syncrec.h and docs/kafka-records.md),
+ * on jansson: DESIGN.md wants a JSON library for every JSON the program
+ * reads or writes, so nothing here scans or escapes JSON text by hand.
  *
- * Encoding is one snprintf() per record. Ids are restricted to characters
- * that JSON never escapes and levels and op names are fixed words, so no
- * string needs escaping; rates are printed from integer thousandths as
- * "units.thousandths", so no float and no locale is involved.
+ * One table per record kind lists its members in the order they are
+ * written, with where each lives in the record struct and how it maps to
+ * JSON; the encoder builds a jansson object from it (jansson keeps the
+ * insertion order when dumping), the decoder checks a parsed object
+ * against it. "v" and then "type" are checked before any other member: a
+ * record of a newer version may differ in anything, and a record of the
+ * other kind is best reported as such.
  *
- * Decoding is a strict reader of one flat JSON object, in two layers. The
- * scanner checks the JSON syntax (RFC 8259, UTF-8 included) and yields the
- * span of each member's value; it skips nested objects and arrays with an
- * explicit stack of at most SR_NEST_MAX brackets, never by recursion, so no
- * input can exhaust the C stack. A table per record kind then interprets the
- * members it knows and ignores the others. Errors in known members are kept
- * until the whole object has been read: a record of a newer version is then
- * refused as such (-ENOTSUP), whatever else changed in it.
+ * Every jansson value made here is released before returning: jansson
+ * allocates, this codec holds nothing between calls.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "severity.h"
 #include "syncrec.h"
 #include "tg_common.h"
 
-/* Objects and arrays nested in a record, the record itself included. */
-#define SR_NEST_MAX 16
+/* Integers go through json_int_t, which must hold every value up to
+ * INT64_MAX (the range the format allows). */
+_Static_assert(sizeof(json_int_t) == sizeof(int64_t),
+	       "json_int_t is not 64 bits");
+
+/* Compact (no spaces: one kcat line), insertion order. Rates print with
+ * 15 significant digits while every rate of the record is below 10^12
+ * tokens/s: a decimal of at most 15 digits (DBL_DIG) comes back from the
+ * nearest double as itself, so 0.009 prints as "0.009", not
+ * "0.008999999999999999". Above that, 16 digits, enough for every
+ * thousandth up to SR_RATE_MILLI_MAX (2^50 thousandths has 16 digits),
+ * some with a stray last digit; readers round to thousandths anyway. */
+#define SR_DUMP_FLAGS(digits) (JSON_COMPACT | JSON_REAL_PRECISION(digits))
+#define SR_CLEAN_MILLI_MAX UINT64_C(999999999999999) /* < 10^12 /s */
 
 static const char *const op_names[SR_OP_MAX] = {"set-rate", "reset",
 						"severity-force"};
@@ -57,441 +71,17 @@ int sr_id_valid(const char *s)
 }
 
 /* ------------------------------------------------------------------ */
-/* Encoding                                                            */
-/* ------------------------------------------------------------------ */
-
-/* Rates go out as "%" PRIu64 ".%03" PRIu64 of these two halves. */
-#define RATE_INT(m)  ((m) / 1000)
-#define RATE_FRAC(m) ((m) % 1000)
-
-/* The level a control record may carry with its op: a severity name for
- * severity-force, "" for the others (the decoder checks the same). */
-static bool ctl_level_ok(enum sr_op op, const char level[SR_LEVEL_LEN])
-{
-	enum sev_level lv;
-
-	if (memchr(level, '\0', SR_LEVEL_LEN) == NULL)
-		return false;
-	if (op == SR_OP_SEVERITY)
-		return sev_level_parse(level, &lv) == 0;
-	return level[0] == '\0';
-}
-
-/* snprintf's count, or -ENOSPC when it did not fit with its NUL. */
-static int encoded(int n, size_t len)
-{
-	TG_ASSERT(n > 0 && n < SR_MAX_LEN);
-	if (n < 0 || (size_t)n >= len)
-		return -ENOSPC;
-	return n;
-}
-
-int sr_sync_encode(const struct sr_sync *r, char *buf, size_t len)
-{
-	int n;
-
-	if (!sr_id_valid(r->bucket) || !sr_id_valid(r->node) ||
-	    r->demand_milli > SR_RATE_MILLI_MAX ||
-	    r->admitted_milli > SR_RATE_MILLI_MAX ||
-	    r->rate_milli > SR_RATE_MILLI_MAX)
-		return -EINVAL;
-	n = snprintf(buf, len,
-		     "{\"v\":%d,\"type\":\"sync\",\"bucket\":\"%s\","
-		     "\"node\":\"%s\",\"inc\":%" PRIu64 ",\"seq\":%" PRIu64
-		     ",\"demand\":%" PRIu64 ".%03" PRIu64
-		     ",\"admitted\":%" PRIu64 ".%03" PRIu64 ",\"rate\":%" PRIu64
-		     ".%03" PRIu64 ",\"ts\":%" PRIu64
-		     ",\"interval_ms\":%" PRIu64 ",\"lease_ms\":%" PRIu64 "}",
-		     SR_VERSION, r->bucket, r->node, r->inc, r->seq,
-		     RATE_INT(r->demand_milli), RATE_FRAC(r->demand_milli),
-		     RATE_INT(r->admitted_milli), RATE_FRAC(r->admitted_milli),
-		     RATE_INT(r->rate_milli), RATE_FRAC(r->rate_milli),
-		     r->ts_ms, r->interval_ms, r->lease_ms);
-	return encoded(n, len);
-}
-
-int sr_ctl_encode(const struct sr_ctl *r, char *buf, size_t len)
-{
-	int n;
-
-	if (!sr_id_valid(r->key) || !sr_id_valid(r->node) ||
-	    (unsigned)r->op >= SR_OP_MAX || r->rate_milli > SR_RATE_MILLI_MAX ||
-	    !ctl_level_ok(r->op, r->level))
-		return -EINVAL;
-	n = snprintf(buf, len,
-		     "{\"v\":%d,\"type\":\"control\",\"key\":\"%s\","
-		     "\"op\":\"%s\",\"rate\":%" PRIu64 ".%03" PRIu64
-		     ",\"burst\":%" PRIu64 ",\"level\":\"%s\",\"node\":\"%s\","
-		     "\"inc\":%" PRIu64 ",\"seq\":%" PRIu64 ",\"ts\":%" PRIu64
-		     "}",
-		     SR_VERSION, r->key, op_names[r->op],
-		     RATE_INT(r->rate_milli), RATE_FRAC(r->rate_milli),
-		     r->burst, r->level, r->node, r->inc, r->seq, r->ts_ms);
-	return encoded(n, len);
-}
-
-/* ------------------------------------------------------------------ */
-/* JSON scanner                                                        */
-/* ------------------------------------------------------------------ */
-
-enum val_kind { VAL_STRING, VAL_NUMBER, VAL_OTHER };
-
-/* A value as it stands in the input: a string's contents between the
- * quotes (escapes not yet decoded, but valid), a number's characters. */
-struct span {
-	const unsigned char *p;
-	size_t n;
-	enum val_kind kind;
-};
-
-struct dec {
-	const unsigned char *start; /* the input, for byte offsets */
-	const unsigned char *p;	    /* next byte to read, <= end */
-	const unsigned char *end;   /* one past the last byte */
-	char *err;		    /* message buffer, or NULL */
-	size_t err_len;
-	bool failed;	  /* err holds a known member's error */
-	uint64_t version; /* "v" once read, else 0 */
-};
-
-static void set_err(struct dec *d, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!d->err || d->err_len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(d->err, d->err_len, fmt, ap);
-	va_end(ap);
-}
-
-/* A syntax error ends decoding at once: nothing after it can be trusted. */
-static int syntax(struct dec *d, const char *what)
-{
-	set_err(d, "malformed JSON at byte %zu: %s", (size_t)(d->p - d->start),
-		what);
-	return -EINVAL;
-}
-
-static bool at(const struct dec *d, unsigned char ch)
-{
-	return d->p < d->end && *d->p == ch;
-}
-
-static bool is_digit(unsigned ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
-static int hex_val(unsigned ch)
-{
-	if (is_digit(ch))
-		return (int)(ch - '0');
-	if (ch >= 'a' && ch <= 'f')
-		return (int)(ch - 'a' + 10);
-	if (ch >= 'A' && ch <= 'F')
-		return (int)(ch - 'A' + 10);
-	return -1;
-}
-
-/* The code unit of four hex digits at p, or -1. */
-static long hex4(const unsigned char *p)
-{
-	long v = 0;
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		int h = hex_val(p[i]);
-
-		if (h < 0)
-			return -1;
-		v = v << 4 | h;
-	}
-	return v;
-}
-
-static void skip_ws(struct dec *d)
-{
-	while (d->p < d->end && (*d->p == ' ' || *d->p == '\t' ||
-				 *d->p == '\n' || *d->p == '\r'))
-		d->p++;
-}
-
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
- * form, no surrogate, nothing above U+10FFFF), or 0. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		lo = p[0] == 0xe0 ? 0xa0 : 0x80;
-		hi = p[0] == 0xed ? 0x9f : 0xbf;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		lo = p[0] == 0xf0 ? 0x90 : 0x80;
-		hi = p[0] == 0xf4 ? 0x8f : 0xbf;
-	} else {
-		return 0;
-	}
-	if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-/* The string at d->p (on its opening quote). */
-static int scan_string(struct dec *d, struct span *sp)
-{
-	const unsigned char *q = d->p + 1;
-	size_t n;
-
-	sp->p = q;
-	sp->kind = VAL_STRING;
-	while (q < d->end && *q != '"') {
-		d->p = q;
-		if (*q < 0x20)
-			return syntax(d, "control character in a string");
-		if (*q == '\\') {
-			if (d->end - q < 2)
-				break;
-			if (q[1] == 'u') {
-				if (d->end - q < 6 || hex4(q + 2) < 0)
-					return syntax(d, "bad \\u escape");
-				q += 6;
-			} else if (q[1] && strchr("\"\\/bfnrt", q[1])) {
-				q += 2;
-			} else {
-				return syntax(d, "bad escape");
-			}
-			continue;
-		}
-		n = utf8_len(q, d->end);
-		if (n == 0)
-			return syntax(d, "invalid UTF-8 in a string");
-		q += n;
-	}
-	if (q >= d->end) {
-		d->p = d->end;
-		return syntax(d, "unterminated string");
-	}
-	sp->n = (size_t)(q - sp->p);
-	d->p = q + 1;
-	return 0;
-}
-
-/* Past a run of at least one digit at q, or NULL when there is none. */
-static const unsigned char *digits(const unsigned char *q,
-				   const unsigned char *e)
-{
-	if (q >= e || !is_digit(*q))
-		return NULL;
-	while (q < e && is_digit(*q))
-		q++;
-	return q;
-}
-
-/* The number at d->p, by JSON's grammar: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?
- * What follows it is the caller's business ("01" is "0" then junk). */
-static int scan_number(struct dec *d, struct span *sp)
-{
-	const unsigned char *q = d->p, *e = d->end;
-
-	sp->p = q;
-	sp->kind = VAL_NUMBER;
-	if (q < e && *q == '-')
-		q++;
-	if (q < e && *q == '0')
-		q++;
-	else
-		q = digits(q, e);
-	if (q && q < e && *q == '.')
-		q = digits(q + 1, e);
-	if (q && q < e && (*q == 'e' || *q == 'E')) {
-		q++;
-		if (q < e && (*q == '+' || *q == '-'))
-			q++;
-		q = digits(q, e);
-	}
-	if (!q)
-		return syntax(d, "bad number");
-	sp->n = (size_t)(q - sp->p);
-	d->p = q;
-	return 0;
-}
-
-static int scan_literal(struct dec *d, const char *word, struct span *sp)
-{
-	size_t n = strlen(word);
-
-	if ((size_t)(d->end - d->p) < n || memcmp(d->p, word, n) != 0)
-		return syntax(d, "expected a value");
-	sp->p = d->p;
-	sp->n = n;
-	sp->kind = VAL_OTHER;
-	d->p += n;
-	return 0;
-}
-
-/* A string, number, true, false or null at d->p. */
-static int scan_scalar(struct dec *d, struct span *sp)
-{
-	if (d->p >= d->end)
-		return syntax(d, "expected a value");
-	switch (*d->p) {
-	case '"':
-		return scan_string(d, sp);
-	case 't':
-		return scan_literal(d, "true", sp);
-	case 'f':
-		return scan_literal(d, "false", sp);
-	case 'n':
-		return scan_literal(d, "null", sp);
-	default:
-		if (*d->p == '-' || is_digit(*d->p))
-			return scan_number(d, sp);
-		return syntax(d, "expected a value");
-	}
-}
-
-/* A member's name and its colon; d->p is left on the value. */
-static int scan_key(struct dec *d, struct span *key)
-{
-	int rc;
-
-	if (!at(d, '"'))
-		return syntax(d, "expected a member name");
-	rc = scan_string(d, key);
-	if (rc)
-		return rc;
-	skip_ws(d);
-	if (!at(d, ':'))
-		return syntax(d, "expected ':'");
-	d->p++;
-	skip_ws(d);
-	return 0;
-}
-
-static unsigned char closer(unsigned char open)
-{
-	return open == '{' ? '}' : ']';
-}
-
-/*
- * Skips the object or array at d->p (a member of the record) without
- * recursion: stack[1..depth-1] holds the brackets still open, stack[0]
- * stands for the record itself. Deeper than SR_NEST_MAX is refused.
- */
-static int skip_nested(struct dec *d)
-{
-	unsigned char stack[SR_NEST_MAX];
-	unsigned depth = 1;
-	struct span sp;
-	int rc;
-
-	for (;;) {
-		/* At a value. */
-		if (at(d, '{') || at(d, '[')) {
-			if (depth == SR_NEST_MAX)
-				return syntax(d, "nested too deep");
-			stack[depth++] = *d->p++;
-			skip_ws(d);
-			if (at(d, closer(stack[depth - 1]))) {
-				d->p++;
-				depth--;
-			} else {
-				if (stack[depth - 1] == '{') {
-					rc = scan_key(d, &sp);
-					if (rc)
-						return rc;
-				}
-				continue;
-			}
-		} else {
-			rc = scan_scalar(d, &sp);
-			if (rc)
-				return rc;
-		}
-		/* After a value: close what ends here, or go to the next. */
-		for (;;) {
-			if (depth == 1)
-				return 0;
-			skip_ws(d);
-			if (at(d, closer(stack[depth - 1]))) {
-				d->p++;
-				depth--;
-				continue;
-			}
-			if (!at(d, ','))
-				return syntax(d, stack[depth - 1] == '{'
-						     ? "expected ',' or '}'"
-						     : "expected ',' or ']'");
-			d->p++;
-			skip_ws(d);
-			if (stack[depth - 1] == '{') {
-				rc = scan_key(d, &sp);
-				if (rc)
-					return rc;
-			}
-			break;
-		}
-	}
-}
-
-/*
- * Copies the (valid) string of sp, escapes decoded, into buf[cap], padded
- * with NULs. Returns its length, or cap when it does not fit or holds a NUL
- * or a non-ASCII character: no value this codec knows has those, so the
- * caller reports it as invalid without having to look further.
- */
-static size_t str_get(const struct span *sp, char *buf, size_t cap)
-{
-	static const char esc_names[] = "bfnrt", esc_chars[] = "\b\f\n\r\t";
-	const unsigned char *q = sp->p, *e = sp->p + sp->n;
-	size_t n = 0;
-
-	memset(buf, 0, cap);
-	while (q < e) {
-		long ch = *q++;
-
-		if (ch == '\\' && *q == 'u') {
-			ch = hex4(q + 1);
-			q += 5;
-		} else if (ch == '\\') {
-			/* '"', '\\' and '/' stand for themselves */
-			const char *c = strchr(esc_names, *q);
-
-			ch = c ? esc_chars[c - esc_names] : *q;
-			q++;
-		}
-		if (ch <= 0 || ch >= 0x80 || n == cap - 1) {
-			memset(buf, 0, cap);
-			return cap;
-		}
-		buf[n++] = (char)ch;
-	}
-	return n;
-}
-
-/* ------------------------------------------------------------------ */
 /* Record fields                                                       */
 /* ------------------------------------------------------------------ */
 
 enum field_kind {
-	F_VERSION, /* "v": integer >= 1 */
+	F_VERSION, /* "v": integer >= 1; SR_VERSION when encoding */
 	F_TYPE,	   /* "type": the record kind's name */
 	F_ID,	   /* char[SR_ID_LEN], sr_id_valid() */
-	F_U64,	   /* uint64_t */
-	F_RATE,	   /* uint64_t thousandths, <= SR_RATE_MILLI_MAX */
+	F_U64,	   /* uint64_t, 0..INT64_MAX */
+	F_RATE,	   /* uint64_t thousandths, <= SR_RATE_MILLI_MAX; a real */
 	F_OP,	   /* enum sr_op, by name */
-	F_LEVEL,   /* char[SR_LEVEL_LEN]; checked against op afterwards */
+	F_LEVEL,   /* char[SR_LEVEL_LEN]; its fit with op checked apart */
 };
 
 struct field {
@@ -500,15 +90,14 @@ struct field {
 	size_t off; /* of the member in the record struct */
 };
 
-/* A record kind: its "type" and its members, all required. */
+/* A record kind: its "type" and its members, all required, in the order
+ * the encoder writes them. */
 struct rec_kind {
 	const char *type;
 	const char *other_type; /* the other kind, for a clearer error */
 	const struct field *fields;
 	size_t n_fields;
 };
-
-#define KEY_LEN 16 /* longer than any known member name */
 
 static const struct field sync_fields[] = {
     {"v", F_VERSION, 0},
@@ -544,280 +133,335 @@ static const struct rec_kind sync_kind = {"sync", "control", sync_fields,
 static const struct rec_kind ctl_kind = {"control", "sync", ctl_fields,
 					 TG_ARRAY_SIZE(ctl_fields)};
 
-/* The first error in a known member is kept; a wrong "type" replaces it,
- * being the one that explains the others. */
-static void field_err(struct dec *d, const struct field *f, const char *what)
-{
-	if (d->failed)
-		return;
-	d->failed = true;
-	set_err(d, "field '%s': %s", f->name, what);
-}
+/* Rates in messages: "units.thousandths", from the integer. */
+#define RATE_INT(m)  ((m) / 1000)
+#define RATE_FRAC(m) ((m) % 1000)
 
-/* A decimal integer below 2^64 (the scanner has checked the grammar). */
-static bool get_u64(const struct span *sp, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
+/* The largest rate in tokens/s, as a double: the decoder's bound. */
+#define RATE_MAX ((double)SR_RATE_MILLI_MAX / 1000.0)
 
-	if (sp->kind != VAL_NUMBER)
+/* The level a control record may carry with its op: a severity name for
+ * severity-force, "" for the others (the decoder checks the same). */
+static bool ctl_level_ok(enum sr_op op, const char level[SR_LEVEL_LEN])
+{
+	enum sev_level lv;
+
+	if (memchr(level, '\0', SR_LEVEL_LEN) == NULL)
 		return false;
-	for (i = 0; i < sp->n; i++) {
-		unsigned dg = sp->p[i] - '0';
-
-		if (!is_digit(sp->p[i]))
-			return false;
-		if (v > (UINT64_MAX - dg) / 10)
-			return false;
-		v = v * 10 + dg;
-	}
-	*out = v;
-	return true;
+	if (op == SR_OP_SEVERITY)
+		return sev_level_parse(level, &lv) == 0;
+	return level[0] == '\0';
 }
 
-/* A rate "N" or "N.D" with 1..3 decimals, into thousandths. Returns 0,
- * -EINVAL for another form, -ERANGE above SR_RATE_MILLI_MAX. */
-static int get_rate(const struct span *sp, uint64_t *out)
+/* ------------------------------------------------------------------ */
+/* Encoding                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Adds field f of the record at rec to obj. Returns 0, -EINVAL when the
+ * value is one the format cannot carry, -ENOMEM when jansson could not
+ * allocate (json_object_set_new() takes v in every case and fails on a
+ * NULL one, so nothing leaks).
+ */
+static int field_put(json_t *obj, const struct rec_kind *k,
+		     const struct field *f, const void *rec)
 {
-	const uint64_t int_max = SR_RATE_MILLI_MAX / 1000;
-	uint64_t ip = 0, frac = 0;
-	size_t i = 0, nfrac = 0;
-	bool big = false;
-
-	if (sp->kind != VAL_NUMBER)
-		return -EINVAL;
-	for (; i < sp->n && is_digit(sp->p[i]); i++) {
-		/* Past int_max the value is too big whatever follows: stop
-		 * counting, keep checking the form. */
-		if (ip > int_max)
-			big = true;
-		else
-			ip = ip * 10 + (sp->p[i] - '0');
-	}
-	if (i < sp->n && sp->p[i] == '.') {
-		for (i++; i < sp->n && is_digit(sp->p[i]); i++, nfrac++)
-			if (nfrac < 3)
-				frac = frac * 10 + (sp->p[i] - '0');
-		if (nfrac > 3)
-			return -EINVAL;
-	}
-	if (i != sp->n)
-		return -EINVAL; /* a sign or an exponent */
-	for (; nfrac < 3; nfrac++)
-		frac *= 10;
-	if (big || ip > int_max || ip * 1000 + frac > SR_RATE_MILLI_MAX)
-		return -ERANGE;
-	*out = ip * 1000 + frac;
-	return 0;
-}
-
-static void take_rate(struct dec *d, const struct field *f,
-		      const struct span *sp, uint64_t *out)
-{
-	char what[80];
-	int rc = get_rate(sp, out);
-
-	if (rc == -EINVAL) {
-		field_err(d, f, "not a rate with at most 3 decimals");
-	} else if (rc == -ERANGE) {
-		snprintf(what, sizeof(what),
-			 "above the largest rate, %" PRIu64 ".%03" PRIu64,
-			 RATE_INT(SR_RATE_MILLI_MAX),
-			 RATE_FRAC(SR_RATE_MILLI_MAX));
-		field_err(d, f, what);
-	}
-}
-
-static void take_type(struct dec *d, const struct rec_kind *k,
-		      const struct field *f, const struct span *sp)
-{
-	char s[KEY_LEN];
-
-	if (sp->kind != VAL_STRING) {
-		field_err(d, f, "not a string");
-		return;
-	}
-	str_get(sp, s, sizeof(s));
-	if (strcmp(s, k->type) == 0)
-		return;
-	d->failed = true;
-	if (strcmp(s, k->other_type) == 0)
-		set_err(d, "field 'type': a %s record, not a %s record",
-			k->other_type, k->type);
-	else
-		set_err(d, "field 'type': not \"%s\"", k->type);
-}
-
-static void take_op(struct dec *d, const struct field *f, const struct span *sp,
-		    enum sr_op *op)
-{
-	char s[KEY_LEN];
-
-	if (sp->kind == VAL_STRING && str_get(sp, s, sizeof(s)) < sizeof(s)) {
-		for (unsigned i = 0; i < SR_OP_MAX; i++) {
-			if (strcmp(s, op_names[i]) == 0) {
-				*op = (enum sr_op)i;
-				return;
-			}
-		}
-	}
-	field_err(d, f,
-		  "not one of \"set-rate\", \"reset\", "
-		  "\"severity-force\"");
-}
-
-/* Reads the value of known member f into the record at rec. */
-static void take(struct dec *d, const struct rec_kind *k, const struct field *f,
-		 const struct span *sp, void *rec)
-{
-	char *dst = (char *)rec + f->off;
-	uint64_t v;
+	const char *src = (const char *)rec + f->off;
+	uint64_t u;
+	json_t *v;
 
 	switch (f->kind) {
 	case F_VERSION:
-		if (!get_u64(sp, &v) || v == 0)
-			field_err(d, f, "not a version (an integer >= 1)");
-		else
-			d->version = v;
+		v = json_integer(SR_VERSION);
 		break;
 	case F_TYPE:
-		take_type(d, k, f, sp);
+		v = json_string(k->type);
 		break;
 	case F_ID:
-		if (sp->kind != VAL_STRING)
-			field_err(d, f, "not a string");
-		else if (str_get(sp, dst, SR_ID_LEN) == SR_ID_LEN ||
-			 !sr_id_valid(dst))
-			field_err(
-			    d, f,
-			    "not an id (1 to 63 of A-Z a-z 0-9 . _ : @ / -)");
+		if (!sr_id_valid(src))
+			return -EINVAL;
+		v = json_string(src);
 		break;
 	case F_U64:
-		if (!get_u64(sp, (uint64_t *)(void *)dst))
-			field_err(d, f, "not an integer from 0 to 2^64-1");
+		u = *(const uint64_t *)(const void *)src;
+		if (u > (uint64_t)INT64_MAX)
+			return -EINVAL;
+		v = json_integer((json_int_t)u);
 		break;
 	case F_RATE:
-		take_rate(d, f, sp, (uint64_t *)(void *)dst);
+		u = *(const uint64_t *)(const void *)src;
+		if (u > SR_RATE_MILLI_MAX)
+			return -EINVAL;
+		v = json_real((double)u / 1000.0);
 		break;
-	case F_OP:
-		take_op(d, f, sp, (enum sr_op *)(void *)dst);
-		break;
-	case F_LEVEL:
-		if (sp->kind != VAL_STRING ||
-		    str_get(sp, dst, SR_LEVEL_LEN) == SR_LEVEL_LEN)
-			field_err(d, f, "not a severity level");
+	case F_OP: {
+		enum sr_op op = *(const enum sr_op *)(const void *)src;
+
+		if ((unsigned)op >= SR_OP_MAX)
+			return -EINVAL;
+		v = json_string(op_names[op]);
 		break;
 	}
-}
-
-static const struct field *find_field(const struct rec_kind *k,
-				      const struct span *key)
-{
-	char name[KEY_LEN];
-	size_t n = str_get(key, name, sizeof(name)), i;
-
-	if (n == sizeof(name))
-		return NULL;
-	for (i = 0; i < k->n_fields; i++)
-		if (strcmp(name, k->fields[i].name) == 0)
-			return &k->fields[i];
-	return NULL;
-}
-
-/* A member's value: a scalar, or a nested object or array (skipped). */
-static int scan_value(struct dec *d, struct span *val)
-{
-	if (at(d, '{') || at(d, '[')) {
-		val->p = d->p;
-		val->n = 0;
-		val->kind = VAL_OTHER;
-		return skip_nested(d);
+	case F_LEVEL: /* checked by the caller, with the op */
+		v = json_string(src);
+		break;
+	default:
+		return -EINVAL;
 	}
-	return scan_scalar(d, val);
+	return json_object_set_new(obj, f->name, v) == 0 ? 0 : -ENOMEM;
 }
 
-/* The members of the record, d->p just past its '{', up to its '}'. Sets
- * bit i of *seen for each known member i met. */
-static int scan_members(struct dec *d, const struct rec_kind *k, void *rec,
-			uint32_t *seen)
+/* Encodes the record at rec of kind k; see sr_sync_encode(). */
+static int encode(const struct rec_kind *k, const void *rec, char *buf,
+		  size_t len)
 {
-	skip_ws(d);
-	if (at(d, '}')) {
-		d->p++;
+	json_t *obj = json_object();
+	size_t i, n;
+	int rc = obj ? 0 : -ENOMEM, digits = 15;
+
+	for (i = 0; rc == 0 && i < k->n_fields; i++) {
+		const struct field *f = &k->fields[i];
+
+		rc = field_put(obj, k, f, rec);
+		if (f->kind == F_RATE &&
+		    *(const uint64_t *)(const void *)((const char *)rec +
+						      f->off) >
+			    SR_CLEAN_MILLI_MAX)
+			digits = 16;
+	}
+	if (rc)
+		goto out;
+	/* json_dumpb() writes at most len bytes, no NUL, and returns the
+	 * size of the whole dump (0 on failure): it fits with its NUL only
+	 * when that size is below len. */
+	n = json_dumpb(obj, buf, len, SR_DUMP_FLAGS(digits));
+	TG_ASSERT(n < SR_MAX_LEN); /* any valid record fits */
+	if (n == 0) {
+		rc = -ENOMEM;
+	} else if (n >= len) {
+		rc = -ENOSPC;
+		if (len)
+			buf[0] = '\0';
+	} else {
+		buf[n] = '\0';
+		rc = (int)n;
+	}
+out:
+	json_decref(obj);
+	return rc;
+}
+
+int sr_sync_encode(const struct sr_sync *r, char *buf, size_t len)
+{
+	return encode(&sync_kind, r, buf, len);
+}
+
+int sr_ctl_encode(const struct sr_ctl *r, char *buf, size_t len)
+{
+	if (!ctl_level_ok(r->op, r->level))
+		return -EINVAL;
+	return encode(&ctl_kind, r, buf, len);
+}
+
+/* ------------------------------------------------------------------ */
+/* Decoding                                                            */
+/* ------------------------------------------------------------------ */
+
+struct dec {
+	char *err; /* message buffer, or NULL */
+	size_t err_len;
+};
+
+static int set_err(const struct dec *d, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Writes the message (when there is room) and returns rc. */
+static int set_err(const struct dec *d, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!d->err || d->err_len == 0)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(d->err, d->err_len, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int field_err(const struct dec *d, const struct field *f,
+		     const char *what)
+{
+	return set_err(d, -EINVAL, "field '%s': %s", f->name, what);
+}
+
+/* A rate: a JSON integer or real, finite, from 0 to RATE_MAX, rounded to
+ * the nearest thousandth (a fourth decimal is not refused). */
+static int take_rate(const struct dec *d, const struct field *f,
+		     const json_t *v, uint64_t *out)
+{
+	double x;
+
+	if (!json_is_number(v))
+		return field_err(d, f, "not a rate >= 0");
+	x = json_number_value(v);
+	if (!isfinite(x) || !(x >= 0))
+		return field_err(d, f, "not a rate >= 0");
+	if (x > RATE_MAX)
+		return set_err(d, -EINVAL,
+			       "field '%s': above the largest rate, %" PRIu64
+			       ".%03" PRIu64,
+			       f->name, RATE_INT(SR_RATE_MILLI_MAX),
+			       RATE_FRAC(SR_RATE_MILLI_MAX));
+	/* Below 2^50 thousandths, x * 1000 is within 0.2 of the integer
+	 * the sender had: llround() finds it again. */
+	*out = (uint64_t)llround(x * 1000.0);
+	TG_ASSERT(*out <= SR_RATE_MILLI_MAX);
+	return 0;
+}
+
+/* A string member copied into dst[cap], or -EINVAL when it does not fit
+ * (jansson refuses "\u0000" in strings, so the length is the C length). */
+static int take_str(const json_t *v, char *dst, size_t cap)
+{
+	size_t n;
+
+	if (!json_is_string(v))
+		return -EINVAL;
+	n = json_string_length(v);
+	if (n >= cap)
+		return -EINVAL;
+	memcpy(dst, json_string_value(v), n + 1);
+	return 0;
+}
+
+static int take_type(const struct dec *d, const struct rec_kind *k,
+		     const struct field *f, const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	if (!s)
+		return field_err(d, f, "not a string");
+	if (strcmp(s, k->type) == 0)
 		return 0;
-	}
-	for (;;) {
-		const struct field *f;
-		struct span key, val;
-		uint32_t bit;
-		int rc;
+	if (strcmp(s, k->other_type) == 0)
+		return set_err(d, -EINVAL,
+			       "field 'type': a %s record, not a %s record",
+			       k->other_type, k->type);
+	return set_err(d, -EINVAL, "field 'type': not \"%s\"", k->type);
+}
 
-		rc = scan_key(d, &key);
-		if (rc == 0)
-			rc = scan_value(d, &val);
-		if (rc)
-			return rc;
-		f = find_field(k, &key);
-		if (f) {
-			bit = UINT32_C(1) << (f - k->fields);
-			if (*seen & bit)
-				field_err(d, f, "appears twice");
-			else
-				take(d, k, f, &val, rec);
-			*seen |= bit;
-		}
-		skip_ws(d);
-		if (at(d, '}')) {
-			d->p++;
+static int take_op(const struct dec *d, const struct field *f, const json_t *v,
+		   enum sr_op *op)
+{
+	const char *s = json_string_value(v);
+	unsigned i;
+
+	for (i = 0; s && i < SR_OP_MAX; i++) {
+		if (strcmp(s, op_names[i]) == 0) {
+			*op = (enum sr_op)i;
 			return 0;
 		}
-		if (!at(d, ','))
-			return syntax(d, "expected ',' or '}'");
-		d->p++;
-		skip_ws(d);
+	}
+	return field_err(d, f,
+			 "not one of \"set-rate\", \"reset\", "
+			 "\"severity-force\"");
+}
+
+/* Reads the value v of member f (not "v") into the record at rec. */
+static int take(const struct dec *d, const struct rec_kind *k,
+		const struct field *f, const json_t *v, void *rec)
+{
+	char *dst = (char *)rec + f->off;
+
+	switch (f->kind) {
+	case F_TYPE:
+		return take_type(d, k, f, v);
+	case F_ID:
+		if (!json_is_string(v))
+			return field_err(d, f, "not a string");
+		if (take_str(v, dst, SR_ID_LEN) != 0 || !sr_id_valid(dst))
+			return field_err(
+			    d, f,
+			    "not an id (1 to 63 of A-Z a-z 0-9 . _ : @ / -)");
+		return 0;
+	case F_U64:
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return field_err(d, f,
+					 "not an integer from 0 to 2^63-1");
+		*(uint64_t *)(void *)dst = (uint64_t)json_integer_value(v);
+		return 0;
+	case F_RATE:
+		return take_rate(d, f, v, (uint64_t *)(void *)dst);
+	case F_OP:
+		return take_op(d, f, v, (enum sr_op *)(void *)dst);
+	case F_LEVEL:
+		if (take_str(v, dst, SR_LEVEL_LEN) != 0)
+			return field_err(d, f, "not a severity level");
+		return 0;
+	default: /* F_VERSION: see check_version() */
+		return 0;
 	}
 }
 
-/* Decodes one record of kind k into rec; the common part of both kinds. */
+/* "v" of the record obj: 0 when it is SR_VERSION or below. */
+static int check_version(const struct dec *d, const json_t *obj)
+{
+	const json_t *v = json_object_get(obj, "v");
+	json_int_t ver;
+
+	if (!v)
+		return set_err(d, -EINVAL, "missing field 'v'");
+	ver = json_is_integer(v) ? json_integer_value(v) : 0;
+	if (ver < 1)
+		return set_err(d, -EINVAL,
+			       "field 'v': not a version (an integer >= 1)");
+	if (ver > SR_VERSION)
+		return set_err(d, -ENOTSUP,
+			       "version %" JSON_INTEGER_FORMAT
+			       " is newer than this tidegate (%d)",
+			       ver, SR_VERSION);
+	return 0;
+}
+
+/* Decodes one record of kind k into rec (zeroed by the caller). */
 static int decode(const struct rec_kind *k, const void *buf, size_t len,
 		  void *rec, char *err, size_t err_len)
 {
-	struct dec d = {
-	    .start = buf, .p = buf, .end = buf, .err = err, .err_len = err_len};
-	uint32_t seen = 0;
+	const struct dec d = {err, err_len};
+	json_error_t jerr;
+	json_t *root;
 	size_t i;
 	int rc;
 
-	if (len) /* buf may be NULL when len is 0 */
-		d.end = d.start + len;
 	if (err && err_len)
 		err[0] = '\0';
-	skip_ws(&d);
-	if (!at(&d, '{'))
-		return syntax(&d, "expected '{'");
-	d.p++;
-	rc = scan_members(&d, k, rec, &seen);
-	if (rc)
-		return rc;
-	skip_ws(&d);
-	if (d.p != d.end)
-		return syntax(&d, "trailing bytes after the record");
-	/* Only now: a newer record may differ in any member. */
-	if (d.version > SR_VERSION) {
-		set_err(&d,
-			"version %" PRIu64 " is newer than this tidegate (%d)",
-			d.version, SR_VERSION);
-		return -ENOTSUP;
+	/* json_loadb() refuses a NULL buffer, even empty; duplicates, NULs
+	 * (without JSON_ALLOW_NUL) and bytes after the value are errors. */
+	root = json_loadb(len ? buf : "", len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		if (json_error_code(&jerr) == json_error_out_of_memory)
+			return set_err(&d, -ENOMEM, "out of memory");
+		return set_err(&d, -EINVAL, "malformed JSON at byte %d: %s",
+			       jerr.position, jerr.text);
 	}
-	if (d.failed)
-		return -EINVAL;
-	for (i = 0; i < k->n_fields; i++) {
-		if (!(seen & UINT32_C(1) << i)) {
-			set_err(&d, "missing field '%s'", k->fields[i].name);
-			return -EINVAL;
-		}
+	if (!json_is_object(root)) {
+		rc = set_err(&d, -EINVAL, "not a JSON object");
+		goto out;
 	}
-	return 0;
+	rc = check_version(&d, root);
+	for (i = 1; rc == 0 && i < k->n_fields; i++) {
+		const struct field *f = &k->fields[i];
+		const json_t *v = json_object_get(root, f->name);
+
+		if (!v)
+			rc =
+			    set_err(&d, -EINVAL, "missing field '%s'", f->name);
+		else
+			rc = take(&d, k, f, v, rec);
+	}
+out:
+	json_decref(root);
+	return rc;
 }
 
 int sr_sync_decode(const void *buf, size_t len, struct sr_sync *r, char *err,
@@ -830,6 +474,7 @@ int sr_sync_decode(const void *buf, size_t len, struct sr_sync *r, char *err,
 int sr_ctl_decode(const void *buf, size_t len, struct sr_ctl *r, char *err,
 		  size_t err_len)
 {
+	const struct dec d = {err, err_len};
 	enum sev_level lv;
 	int rc;
 
@@ -838,19 +483,13 @@ int sr_ctl_decode(const void *buf, size_t len, struct sr_ctl *r, char *err,
 	if (rc)
 		return rc;
 	/* Checked once every member is in: the level depends on the op. */
-	if (r->op == SR_OP_SEVERITY && sev_level_parse(r->level, &lv) != 0) {
-		if (err && err_len)
-			snprintf(err, err_len,
-				 "field 'level': not \"normal\", \"warning\", "
-				 "\"critical\" or \"emergency\"");
-		return -EINVAL;
-	}
-	if (r->op != SR_OP_SEVERITY && r->level[0] != '\0') {
-		if (err && err_len)
-			snprintf(err, err_len,
-				 "field 'level': must be \"\" unless op is "
-				 "\"severity-force\"");
-		return -EINVAL;
-	}
+	if (r->op == SR_OP_SEVERITY && sev_level_parse(r->level, &lv) != 0)
+		return set_err(&d, -EINVAL,
+			       "field 'level': not \"normal\", \"warning\", "
+			       "\"critical\" or \"emergency\"");
+	if (r->op != SR_OP_SEVERITY && r->level[0] != '\0')
+		return set_err(&d, -EINVAL,
+			       "field 'level': must be \"\" unless op is "
+			       "\"severity-force\"");
 	return 0;
 }

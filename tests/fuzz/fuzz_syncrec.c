@@ -5,10 +5,10 @@
  * every answer promises: one of 0, -EINVAL, -ENOTSUP; a NUL-terminated
  * message, empty exactly on success, even in a one-byte buffer; the same
  * answer twice. When a decode succeeds the record must hold what the
- * decoder guarantees (valid ids, rates in range, a level that fits the op),
- * and it must survive the encoder: the re-encoding fits SR_MAX_LEN, is
- * refused with -ENOSPC one byte short, decodes to an identical record, and
- * re-encodes to the same bytes.
+ * decoder guarantees (valid ids, rates in range, integers below 2^63, a
+ * level that fits the op), and it must survive the encoder: the re-encoding
+ * fits SR_MAX_LEN, is refused with -ENOSPC one byte short, decodes to an
+ * identical record, and re-encodes to the same bytes.
  *
  * libFuzzer (clang -fsanitize=fuzzer) calls LLVMFuzzerTestOneInput with an
  * exact-size heap copy of each input, so AddressSanitizer catches a read
@@ -87,6 +87,9 @@ static void fuzz_sync(const uint8_t *data, size_t size)
 	CHECK(r.demand_milli <= SR_RATE_MILLI_MAX);
 	CHECK(r.admitted_milli <= SR_RATE_MILLI_MAX);
 	CHECK(r.rate_milli <= SR_RATE_MILLI_MAX);
+	CHECK(r.inc <= INT64_MAX && r.seq <= INT64_MAX &&
+	      r.ts_ms <= INT64_MAX && r.interval_ms <= INT64_MAX &&
+	      r.lease_ms <= INT64_MAX);
 
 	n = sr_sync_encode(&r, buf, sizeof(buf));
 	CHECK(n > 0 && n < SR_MAX_LEN && strlen(buf) == (size_t)n);
@@ -123,6 +126,8 @@ static void fuzz_ctl(const uint8_t *data, size_t size)
 	CHECK(sr_id_valid(r.key) && sr_id_valid(r.node));
 	CHECK((unsigned)r.op < SR_OP_MAX);
 	CHECK(r.rate_milli <= SR_RATE_MILLI_MAX);
+	CHECK(r.burst <= INT64_MAX && r.inc <= INT64_MAX &&
+	      r.seq <= INT64_MAX && r.ts_ms <= INT64_MAX);
 	if (r.op == SR_OP_SEVERITY)
 		CHECK(sev_level_parse(r.level, &lv) == 0);
 	else
