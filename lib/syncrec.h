@@ -21,8 +21,9 @@
  *    "ts":1733350000123}
  *
  * Numbers: rates are held here as integer thousandths of a token/s, at most
- * SR_RATE_MILLI_MAX, and written as JSON reals of up to 16 significant
- * digits ("7.0", "1234.567"); below 2^50 thousandths a real read back
+ * SR_RATE_MILLI_MAX, and written as JSON reals ("7.0", "0.009",
+ * "1234.567": exactly their decimal below 10^12/s, 16 significant digits
+ * above); below 2^50 thousandths a real read back
  * rounds to exactly the thousandths that were written, so every node
  * computes with the same numbers. A rate read with more than three
  * decimals is rounded to the nearest thousandth. The others are unsigned
