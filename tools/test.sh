@@ -42,7 +42,8 @@ fi
 if build build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		run build-asan --suite unit --suite tools --suite dataplane
+		run build-asan --suite unit --suite tools --suite dataplane \
+			--suite kafka
 else
 	echo "sanitizer build failed" >&2
 	build_failed=$((build_failed + 1))
