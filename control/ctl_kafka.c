@@ -287,7 +287,12 @@ void ctl_kafka_rates(struct ctl *c, uint64_t now)
 		double R = c->rate_buf[sh->b], share = -1, old = sh->share;
 		bool back;
 
-		kx_report(c->kx, i, cb->demand_rate, cb->admitted_rate, R);
+		/* before its first packet (the tick ctl_kafka_start runs) a
+		 * node knows no demand: it claims the whole rate, so that it
+		 * starts with an equal part rather than a floor's crumbs;
+		 * from the next tick on it claims what it measured */
+		kx_report(c->kx, i, c->tick <= 1 ? R : cb->demand_rate,
+			  cb->admitted_rate, R);
 		kx_view(c->kx, i, &sh->view);
 		/* in sync while our own records come back within a few
 		 * intervals: the others' records are then as fresh as ours,
