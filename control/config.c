@@ -8,22 +8,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <libconfig.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "config.h"
-#include "syncrec.h"
+#include "config_priv.h"
 
-struct ld {
-	const char *file;
-	char *err;
-	size_t err_len;
-	int failed;
-};
 
 /* "pipelines[demo].topics[orders].rate": list elements by their name
  * member when they have one, else by index. */
@@ -63,8 +55,7 @@ static void setting_path(const config_setting_t *s, char *buf, size_t len)
 	}
 }
 
-__attribute__((format(printf, 3, 4))) static int
-ld_fail(struct ld *ld, const config_setting_t *s, const char *fmt, ...)
+int ld_fail(struct ld *ld, const config_setting_t *s, const char *fmt, ...)
 {
 	char path[256];
 	va_list ap;
@@ -86,7 +77,7 @@ ld_fail(struct ld *ld, const config_setting_t *s, const char *fmt, ...)
 }
 
 /* Every member of group must be one of the names in known (NULL-ended). */
-static int check_known(struct ld *ld, const config_setting_t *g,
+int ld_check_known(struct ld *ld, const config_setting_t *g,
 		       const char *const *known)
 {
 	int i, n = config_setting_length(g);
@@ -127,7 +118,7 @@ static int is_number(const config_setting_t *s)
 }
 
 /* Optional number (int or float); required makes absence an error. */
-static int get_num(struct ld *ld, const config_setting_t *g, const char *name,
+int ld_get_num(struct ld *ld, const config_setting_t *g, const char *name,
 		   double *out, int required)
 {
 	const config_setting_t *s = config_setting_get_member(g, name);
@@ -146,7 +137,7 @@ static int get_num(struct ld *ld, const config_setting_t *g, const char *name,
 }
 
 /* Optional whole number in [lo, hi]. */
-static int get_uint(struct ld *ld, const config_setting_t *g, const char *name,
+int ld_get_uint(struct ld *ld, const config_setting_t *g, const char *name,
 		    uint64_t *out, uint64_t lo, uint64_t hi, int required)
 {
 	const config_setting_t *s = config_setting_get_member(g, name);
@@ -168,7 +159,7 @@ static int get_uint(struct ld *ld, const config_setting_t *g, const char *name,
 	return 0;
 }
 
-static int get_str(struct ld *ld, const config_setting_t *g, const char *name,
+int ld_get_str(struct ld *ld, const config_setting_t *g, const char *name,
 		   const char **out, int required)
 {
 	const config_setting_t *s = config_setting_get_member(g, name);
@@ -184,7 +175,7 @@ static int get_str(struct ld *ld, const config_setting_t *g, const char *name,
 	return 0;
 }
 
-static int get_bool(struct ld *ld, const config_setting_t *g, const char *name,
+int ld_get_bool(struct ld *ld, const config_setting_t *g, const char *name,
 		    bool *out)
 {
 	const config_setting_t *s = config_setting_get_member(g, name);
@@ -197,13 +188,13 @@ static int get_bool(struct ld *ld, const config_setting_t *g, const char *name,
 	return 0;
 }
 
-static int copy_name(struct ld *ld, const config_setting_t *g,
+int ld_copy_name(struct ld *ld, const config_setting_t *g,
 		     const char *name, char *dst, size_t len, int required)
 {
 	const char *v = NULL;
 	const char *p;
 
-	if (get_str(ld, g, name, &v, required) < 0)
+	if (ld_get_str(ld, g, name, &v, required) < 0)
 		return -EINVAL;
 	if (!v)
 		return 0;
@@ -221,7 +212,7 @@ static int copy_name(struct ld *ld, const config_setting_t *g,
 }
 
 /* The line of member name of g, or 0 when it is absent. */
-static int member_line(const config_setting_t *g, const char *name)
+int ld_member_line(const config_setting_t *g, const char *name)
 {
 	const config_setting_t *s = config_setting_get_member(g, name);
 
@@ -231,12 +222,12 @@ static int member_line(const config_setting_t *g, const char *name)
 /* An optional string that must fit dst whole (1 to len - 1 characters):
  * too long is an error, never a truncation. Any characters; the model's
  * validation judges the content. */
-static int copy_str(struct ld *ld, const config_setting_t *g,
+int ld_copy_str(struct ld *ld, const config_setting_t *g,
 		    const char *name, char *dst, size_t len, int required)
 {
 	const char *v = NULL;
 
-	if (get_str(ld, g, name, &v, required) < 0)
+	if (ld_get_str(ld, g, name, &v, required) < 0)
 		return -EINVAL;
 	if (!v)
 		return 0;
@@ -247,7 +238,7 @@ static int copy_str(struct ld *ld, const config_setting_t *g,
 	return 0;
 }
 
-static const config_setting_t *get_group(struct ld *ld,
+const config_setting_t *ld_get_group(struct ld *ld,
 					 const config_setting_t *g,
 					 const char *name, int required)
 {
@@ -265,7 +256,7 @@ static const config_setting_t *get_group(struct ld *ld,
 	return s;
 }
 
-static const config_setting_t *get_list(struct ld *ld,
+const config_setting_t *ld_get_list(struct ld *ld,
 					const config_setting_t *g,
 					const char *name)
 {
@@ -294,7 +285,7 @@ static int load_bucket(struct ld *ld, const config_setting_t *g,
 	const char *s = NULL;
 	uint64_t v;
 
-	if (check_known(ld, g, known) < 0)
+	if (ld_check_known(ld, g, known) < 0)
 		return -EINVAL;
 	b->line = config_setting_source_line(g);
 	if (config_setting_get_member(g, "rate"))
@@ -303,33 +294,33 @@ static int load_bucket(struct ld *ld, const config_setting_t *g,
 	if (config_setting_get_member(g, "burst"))
 		b->burst_line = config_setting_source_line(
 			config_setting_get_member(g, "burst"));
-	b->shared_line = member_line(g, "shared");
-	if (copy_name(ld, g, "name", b->name, sizeof(b->name), 0) < 0 ||
-	    copy_str(ld, g, "shared", b->shared, sizeof(b->shared), 0) < 0 ||
-	    get_num(ld, g, "rate", &b->rate, 1) < 0 ||
-	    get_uint(ld, g, "burst", &b->burst, 0, UINT64_MAX, 1) < 0 ||
-	    get_bool(ld, g, "shadow", &b->shadow) < 0 ||
-	    get_num(ld, g, "shape_max_delay", &b->shape_max_delay_s, 0) < 0)
+	b->shared_line = ld_member_line(g, "shared");
+	if (ld_copy_name(ld, g, "name", b->name, sizeof(b->name), 0) < 0 ||
+	    ld_copy_str(ld, g, "shared", b->shared, sizeof(b->shared), 0) < 0 ||
+	    ld_get_num(ld, g, "rate", &b->rate, 1) < 0 ||
+	    ld_get_uint(ld, g, "burst", &b->burst, 0, UINT64_MAX, 1) < 0 ||
+	    ld_get_bool(ld, g, "shadow", &b->shadow) < 0 ||
+	    ld_get_num(ld, g, "shape_max_delay", &b->shape_max_delay_s, 0) < 0)
 		return -EINVAL;
-	if (get_str(ld, g, "mode", &s, 0) < 0)
+	if (ld_get_str(ld, g, "mode", &s, 0) < 0)
 		return -EINVAL;
 	if (s && cfg_mode_parse(s, &b->mode) < 0)
 		return ld_fail(ld, config_setting_get_member(g, "mode"),
 			       "'%s' is not a mode (packets or bytes)", s);
 	s = NULL;
-	if (get_str(ld, g, "action", &s, 0) < 0)
+	if (ld_get_str(ld, g, "action", &s, 0) < 0)
 		return -EINVAL;
 	if (s && cfg_action_parse(s, &b->action) < 0)
 		return ld_fail(ld, config_setting_get_member(g, "action"),
 			       "'%s' is not an action (drop, mark or shape)",
 			       s);
 	v = b->mark_dscp;
-	if (get_uint(ld, g, "mark_dscp", &v, 0, 63, 0) < 0)
+	if (ld_get_uint(ld, g, "mark_dscp", &v, 0, 63, 0) < 0)
 		return -EINVAL;
 	b->mark_dscp = (uint8_t)v;
 	s = NULL;
-	if (get_str(ld, g, "controller", &s, 0) < 0 ||
-	    get_num(ld, g, "floor", &b->floor, 0) < 0)
+	if (ld_get_str(ld, g, "controller", &s, 0) < 0 ||
+	    ld_get_num(ld, g, "floor", &b->floor, 0) < 0)
 		return -EINVAL;
 	if (s && cfg_ctrl_parse(s, &b->controller) < 0)
 		return ld_fail(ld, config_setting_get_member(g, "controller"),
@@ -353,13 +344,13 @@ static int load_rule(struct ld *ld, const config_setting_t *g,
 	if (!config_setting_is_group(g))
 		return ld_fail(ld, g, "a rule must be a group: { dst_port = "
 				      "9000; }");
-	if (check_known(ld, g, keys) < 0)
+	if (ld_check_known(ld, g, keys) < 0)
 		return -EINVAL;
 	memset(r, 0, sizeof(*r));
 	r->topic = topic;
 	r->line = config_setting_source_line(g);
 	if (config_setting_get_member(g, "dst_port")) {
-		if (get_uint(ld, g, "dst_port", &v, 0, 65535, 1) < 0)
+		if (ld_get_uint(ld, g, "dst_port", &v, 0, 65535, 1) < 0)
 			return -EINVAL;
 		r->kinds |= CFG_RULE_PORT;
 		r->port_lo = r->port_hi = (uint16_t)v;
@@ -386,7 +377,7 @@ static int load_rule(struct ld *ld, const config_setting_t *g,
 		r->port_lo = (uint16_t)config_setting_get_int(a);
 		r->port_hi = (uint16_t)config_setting_get_int(b);
 	}
-	if (get_str(ld, g, "dst_prefix", &pfx, 0) < 0)
+	if (ld_get_str(ld, g, "dst_prefix", &pfx, 0) < 0)
 		return -EINVAL;
 	if (pfx) {
 		if (cfg_prefix_parse(pfx, &r->prefix) < 0)
@@ -399,7 +390,7 @@ static int load_rule(struct ld *ld, const config_setting_t *g,
 		r->kinds |= CFG_RULE_PREFIX;
 	}
 	if (config_setting_get_member(g, "vlan")) {
-		if (get_uint(ld, g, "vlan", &v, 0, 4095, 1) < 0)
+		if (ld_get_uint(ld, g, "vlan", &v, 0, 4095, 1) < 0)
 			return -EINVAL;
 		r->kinds |= CFG_RULE_VLAN;
 		r->vlan = (uint16_t)v;
@@ -447,7 +438,7 @@ static int load_topics(struct ld *ld, const config_setting_t *list,
 		if (!b->name[0])
 			return ld_fail(ld, t, "a topic needs a name");
 		p->n_topics = (uint16_t)(i + 1);
-		m = get_list(ld, t, "match");
+		m = ld_get_list(ld, t, "match");
 		if (ld->failed)
 			return -EINVAL;
 		if (!m || config_setting_length(m) == 0)
@@ -486,11 +477,11 @@ static int load_consumers(struct ld *ld, const config_setting_t *g,
 		 p->name);
 	cc->idle_timeout_s = 60;
 	if (load_bucket(ld, g, &cc->bucket, keys) < 0 ||
-	    get_uint(ld, g, "max", &v, 1, UINT32_MAX / 2, 0) < 0 ||
-	    get_num(ld, g, "idle_timeout", &cc->idle_timeout_s, 0) < 0)
+	    ld_get_uint(ld, g, "max", &v, 1, UINT32_MAX / 2, 0) < 0 ||
+	    ld_get_num(ld, g, "idle_timeout", &cc->idle_timeout_s, 0) < 0)
 		return -EINVAL;
 	cc->max_per_core = (uint32_t)v;
-	ov = get_list(ld, g, "overrides");
+	ov = ld_get_list(ld, g, "overrides");
 	if (ld->failed)
 		return -EINVAL;
 	if (!ov)
@@ -513,8 +504,8 @@ static int load_consumers(struct ld *ld, const config_setting_t *g,
 			return ld_fail(ld, o, "an override must be a group: "
 					      "{ match = \"10.0.0.1\"; rate = "
 					      "...; }");
-		if (check_known(ld, o, okeys) < 0 ||
-		    get_str(ld, o, "match", &m, 1) < 0)
+		if (ld_check_known(ld, o, okeys) < 0 ||
+		    ld_get_str(ld, o, "match", &m, 1) < 0)
 			return -EINVAL;
 		if (cfg_prefix_parse(m, &x->prefix) < 0)
 			return ld_fail(ld, config_setting_get_member(o, "match"),
@@ -522,8 +513,8 @@ static int load_consumers(struct ld *ld, const config_setting_t *g,
 		x->rate = cc->bucket.rate;
 		x->burst = cc->bucket.burst;
 		x->line = config_setting_source_line(o);
-		if (get_num(ld, o, "rate", &x->rate, 0) < 0 ||
-		    get_uint(ld, o, "burst", &x->burst, 0, UINT64_MAX, 0) < 0)
+		if (ld_get_num(ld, o, "rate", &x->rate, 0) < 0 ||
+		    ld_get_uint(ld, o, "burst", &x->burst, 0, UINT64_MAX, 0) < 0)
 			return -EINVAL;
 		if (!(x->rate > 0))
 			return ld_fail(ld, config_setting_get_member(o, "rate"),
@@ -548,13 +539,13 @@ static int load_egress(struct ld *ld, const config_setting_t *p_g,
 {
 	static const char *const keys[] = { "type", "port", "ring", "size",
 					    NULL };
-	const config_setting_t *g = get_group(ld, p_g, "egress", 1);
+	const config_setting_t *g = ld_get_group(ld, p_g, "egress", 1);
 	const char *type = NULL, *port = NULL;
 	uint64_t size = 65536;
 	int idx;
 
-	if (!g || check_known(ld, g, keys) < 0 ||
-	    get_str(ld, g, "type", &type, 1) < 0)
+	if (!g || ld_check_known(ld, g, keys) < 0 ||
+	    ld_get_str(ld, g, "type", &type, 1) < 0)
 		return -EINVAL;
 	if (cfg_egress_parse(type, &p->egress) < 0)
 		return ld_fail(ld, config_setting_get_member(g, "type"),
@@ -563,7 +554,7 @@ static int load_egress(struct ld *ld, const config_setting_t *p_g,
 			       type);
 	switch (p->egress) {
 	case CFG_EGRESS_PORT:
-		if (get_str(ld, g, "port", &port, 1) < 0)
+		if (ld_get_str(ld, g, "port", &port, 1) < 0)
 			return -EINVAL;
 		idx = port_index(c, port);
 		if (idx < 0)
@@ -572,8 +563,8 @@ static int load_egress(struct ld *ld, const config_setting_t *p_g,
 		p->egress_port = (uint16_t)idx;
 		break;
 	case CFG_EGRESS_RING:
-		if (copy_name(ld, g, "ring", p->ring, sizeof(p->ring), 1) < 0 ||
-		    get_uint(ld, g, "size", &size, 64, 1u << 28, 0) < 0)
+		if (ld_copy_name(ld, g, "ring", p->ring, sizeof(p->ring), 1) < 0 ||
+		    ld_get_uint(ld, g, "size", &size, 64, 1u << 28, 0) < 0)
 			return -EINVAL;
 		if (size & (size - 1))
 			return ld_fail(ld, config_setting_get_member(g, "size"),
@@ -603,9 +594,9 @@ static int load_pipeline(struct ld *ld, const config_setting_t *g,
 
 	if (!config_setting_is_group(g))
 		return ld_fail(ld, g, "a pipeline must be a group: { ... }");
-	if (check_known(ld, g, keys) < 0 ||
-	    copy_name(ld, g, "name", p->name, sizeof(p->name), 1) < 0 ||
-	    get_str(ld, g, "ingress", &in, 1) < 0)
+	if (ld_check_known(ld, g, keys) < 0 ||
+	    ld_copy_name(ld, g, "name", p->name, sizeof(p->name), 1) < 0 ||
+	    ld_get_str(ld, g, "ingress", &in, 1) < 0)
 		return -EINVAL;
 	p->line = config_setting_source_line(g);
 	idx = port_index(c, in);
@@ -615,7 +606,7 @@ static int load_pipeline(struct ld *ld, const config_setting_t *g,
 	p->ingress = (uint16_t)idx;
 	if (load_egress(ld, g, c, p) < 0)
 		return -EINVAL;
-	s = get_group(ld, g, "global", 0);
+	s = ld_get_group(ld, g, "global", 0);
 	if (ld->failed)
 		return -EINVAL;
 	if (s) {
@@ -632,19 +623,19 @@ static int load_pipeline(struct ld *ld, const config_setting_t *g,
 		if (load_bucket(ld, s, &p->global, gkeys) < 0)
 			return -EINVAL;
 	}
-	s = get_list(ld, g, "topics");
+	s = ld_get_list(ld, g, "topics");
 	if (ld->failed || (s && load_topics(ld, s, p) < 0))
 		return -EINVAL;
-	s = get_group(ld, g, "consumers", 0);
+	s = ld_get_group(ld, g, "consumers", 0);
 	if (ld->failed || (s && load_consumers(ld, s, p) < 0))
 		return -EINVAL;
 	/* a ring egress's backlog is the pipeline's lag unless told not */
 	p->lag_from_ring = p->egress == CFG_EGRESS_RING;
-	s = get_group(ld, g, "lag", 0);
+	s = ld_get_group(ld, g, "lag", 0);
 	if (ld->failed)
 		return -EINVAL;
-	if (s && (check_known(ld, s, lkeys) < 0 ||
-		  get_bool(ld, s, "ring", &p->lag_from_ring) < 0))
+	if (s && (ld_check_known(ld, s, lkeys) < 0 ||
+		  ld_get_bool(ld, s, "ring", &p->lag_from_ring) < 0))
 		return -EINVAL;
 	if (p->lag_from_ring && p->egress != CFG_EGRESS_RING)
 		return ld_fail(ld, config_setting_get_member(s, "ring"),
@@ -656,7 +647,7 @@ static int load_pipeline(struct ld *ld, const config_setting_t *g,
 static int get_frac(struct ld *ld, const config_setting_t *g,
 		    const char *name, double *out, double lo, double hi)
 {
-	if (get_num(ld, g, name, out, 0) < 0)
+	if (ld_get_num(ld, g, name, out, 0) < 0)
 		return -EINVAL;
 	if (!(*out >= lo && *out <= hi))
 		return ld_fail(ld, config_setting_get_member(g, name),
@@ -692,7 +683,7 @@ static int load_policy(struct ld *ld, const config_setting_t *g,
 	uint64_t v;
 	double tick_ms = p->tick_s * 1000;
 
-	if (check_known(ld, g, keys) < 0 ||
+	if (ld_check_known(ld, g, keys) < 0 ||
 	    get_frac(ld, g, "tick_ms", &tick_ms, 1, 10000) < 0 ||
 	    get_frac(ld, g, "cpu_warning", &sv->cpu_warn_frac, 0.01, 1) < 0 ||
 	    get_frac(ld, g, "utilization_warning", &sv->util_warn_frac, 0,
@@ -700,42 +691,42 @@ static int load_policy(struct ld *ld, const config_setting_t *g,
 		return -EINVAL;
 	p->tick_s = tick_ms / 1000;
 	v = p->shed_step_ticks;
-	if (get_uint(ld, g, "shed_step_ticks", &v, 1, 1000000, 0) < 0)
+	if (ld_get_uint(ld, g, "shed_step_ticks", &v, 1, 1000000, 0) < 0)
 		return -EINVAL;
 	p->shed_step_ticks = (unsigned)v;
-	if ((s = get_group(ld, g, "lag", 0))) {
+	if ((s = ld_get_group(ld, g, "lag", 0))) {
 		uint64_t d = sv->dwell_ticks;
 
-		if (check_known(ld, s, lag_keys) < 0 ||
-		    get_uint(ld, s, "warning", &sv->lag_warn_msgs, 1,
+		if (ld_check_known(ld, s, lag_keys) < 0 ||
+		    ld_get_uint(ld, s, "warning", &sv->lag_warn_msgs, 1,
 			     UINT64_MAX / 2, 0) < 0 ||
-		    get_uint(ld, s, "critical", &sv->lag_crit_msgs, 1,
+		    ld_get_uint(ld, s, "critical", &sv->lag_crit_msgs, 1,
 			     UINT64_MAX / 2, 0) < 0 ||
-		    get_uint(ld, s, "emergency", &sv->lag_emerg_msgs, 1,
+		    ld_get_uint(ld, s, "emergency", &sv->lag_emerg_msgs, 1,
 			     UINT64_MAX / 2, 0) < 0 ||
-		    get_uint(ld, s, "recover", &sv->lag_recover_msgs, 1,
+		    ld_get_uint(ld, s, "recover", &sv->lag_recover_msgs, 1,
 			     UINT64_MAX / 2, 0) < 0 ||
-		    get_uint(ld, s, "climb_below", &sv->lag_climb_msgs, 1,
+		    ld_get_uint(ld, s, "climb_below", &sv->lag_climb_msgs, 1,
 			     UINT64_MAX / 2, 0) < 0 ||
 		    get_frac(ld, s, "climb_factor", &sv->climb_factor, 1.0001,
 			     100) < 0 ||
 		    get_frac(ld, s, "hysteresis", &sv->hyst_frac, 0, 0.99) <
 			    0 ||
-		    get_uint(ld, s, "dwell_ticks", &d, 0, 1000000, 0) < 0)
+		    ld_get_uint(ld, s, "dwell_ticks", &d, 0, 1000000, 0) < 0)
 			return -EINVAL;
 		sv->dwell_ticks = (unsigned)d;
 	}
 	if (ld->failed)
 		return -EINVAL;
-	if ((s = get_group(ld, g, "multipliers", 0)) &&
-	    (check_known(ld, s, mult_keys) < 0 ||
+	if ((s = ld_get_group(ld, g, "multipliers", 0)) &&
+	    (ld_check_known(ld, s, mult_keys) < 0 ||
 	     get_frac(ld, s, "warning", &sv->mult_warn, 1e-6, 1) < 0 ||
 	     get_frac(ld, s, "critical", &sv->mult_crit, 1e-6, 1) < 0))
 		return -EINVAL;
 	if (ld->failed)
 		return -EINVAL;
-	if ((s = get_group(ld, g, "floors", 0)) &&
-	    (check_known(ld, s, floor_keys) < 0 ||
+	if ((s = ld_get_group(ld, g, "floors", 0)) &&
+	    (ld_check_known(ld, s, floor_keys) < 0 ||
 	     get_frac(ld, s, "global", &sv->floor_rate[SEV_TIER_GLOBAL],
 		      TB_RATE_MIN, TB_RATE_MAX) < 0 ||
 	     get_frac(ld, s, "topic", &sv->floor_rate[SEV_TIER_TOPIC],
@@ -745,8 +736,8 @@ static int load_policy(struct ld *ld, const config_setting_t *g,
 		return -EINVAL;
 	if (ld->failed)
 		return -EINVAL;
-	if ((s = get_group(ld, g, "aimd", 0)) &&
-	    (check_known(ld, s, aimd_keys) < 0 ||
+	if ((s = ld_get_group(ld, g, "aimd", 0)) &&
+	    (ld_check_known(ld, s, aimd_keys) < 0 ||
 	     get_frac(ld, s, "high", &p->aimd.hi_util, 0, 100) < 0 ||
 	     get_frac(ld, s, "low", &p->aimd.lo_util, 0, 100) < 0 ||
 	     get_frac(ld, s, "decrease", &p->aimd.dec_factor, 1e-6, 1) < 0 ||
@@ -754,8 +745,8 @@ static int load_policy(struct ld *ld, const config_setting_t *g,
 		return -EINVAL;
 	if (ld->failed)
 		return -EINVAL;
-	if ((s = get_group(ld, g, "pid", 0)) &&
-	    (check_known(ld, s, pid_keys) < 0 ||
+	if ((s = ld_get_group(ld, g, "pid", 0)) &&
+	    (ld_check_known(ld, s, pid_keys) < 0 ||
 	     get_frac(ld, s, "kp", &p->pid_kp, -1e6, 1e6) < 0 ||
 	     get_frac(ld, s, "ki", &p->pid_ki, -1e6, 1e6) < 0 ||
 	     get_frac(ld, s, "kd", &p->pid_kd, -1e6, 1e6) < 0 ||
@@ -763,14 +754,14 @@ static int load_policy(struct ld *ld, const config_setting_t *g,
 		return -EINVAL;
 	if (ld->failed)
 		return -EINVAL;
-	if ((s = get_group(ld, g, "breaker", 0))) {
+	if ((s = ld_get_group(ld, g, "breaker", 0))) {
 		uint64_t ms = p->brk.open_ns / 1000000, pr = p->brk.max_probes,
 			 su = p->brk.successes_to_close;
 
-		if (check_known(ld, s, brk_keys) < 0 ||
-		    get_uint(ld, s, "open_ms", &ms, 1, 3600000, 0) < 0 ||
-		    get_uint(ld, s, "probes", &pr, 1, 1000000, 0) < 0 ||
-		    get_uint(ld, s, "successes", &su, 1, 1000000, 0) < 0)
+		if (ld_check_known(ld, s, brk_keys) < 0 ||
+		    ld_get_uint(ld, s, "open_ms", &ms, 1, 3600000, 0) < 0 ||
+		    ld_get_uint(ld, s, "probes", &pr, 1, 1000000, 0) < 0 ||
+		    ld_get_uint(ld, s, "successes", &su, 1, 1000000, 0) < 0)
 			return -EINVAL;
 		p->brk.open_ns = ms * 1000000;
 		p->brk.max_probes = (uint32_t)pr;
@@ -778,8 +769,8 @@ static int load_policy(struct ld *ld, const config_setting_t *g,
 	}
 	if (ld->failed)
 		return -EINVAL;
-	if ((s = get_group(ld, g, "credits", 0)) &&
-	    (check_known(ld, s, cr_keys) < 0 ||
+	if ((s = ld_get_group(ld, g, "credits", 0)) &&
+	    (ld_check_known(ld, s, cr_keys) < 0 ||
 	     get_frac(ld, s, "block_below", &p->credit_block_frac, 0, 0.99) <
 		     0))
 		return -EINVAL;
@@ -818,11 +809,11 @@ static int load_admin(struct ld *ld, const config_setting_t *g,
 	const char *path = NULL;
 	uint64_t v = a->max_clients;
 
-	if (check_known(ld, g, keys) < 0 ||
-	    get_str(ld, g, "socket", &path, 0) < 0 ||
+	if (ld_check_known(ld, g, keys) < 0 ||
+	    ld_get_str(ld, g, "socket", &path, 0) < 0 ||
 	    load_ids(ld, g, "uids", a->uids, &a->n_uids) < 0 ||
 	    load_ids(ld, g, "gids", a->gids, &a->n_gids) < 0 ||
-	    get_uint(ld, g, "max_clients", &v, 1, 100000, 0) < 0)
+	    ld_get_uint(ld, g, "max_clients", &v, 1, 100000, 0) < 0)
 		return -EINVAL;
 	a->max_clients = (unsigned)v;
 	if (path) {
@@ -849,12 +840,12 @@ static int load_port(struct ld *ld, const config_setting_t *g,
 		return ld_fail(ld, g, "a port must be a group: { name = ...; "
 				      "device = ...; }");
 	p->promiscuous = true;
-	if (check_known(ld, g, keys) < 0 ||
-	    copy_name(ld, g, "name", p->name, sizeof(p->name), 1) < 0 ||
-	    get_str(ld, g, "device", &dev, 1) < 0 ||
-	    get_uint(ld, g, "rx_desc", &rx, 64, 16384, 0) < 0 ||
-	    get_uint(ld, g, "tx_desc", &tx, 64, 16384, 0) < 0 ||
-	    get_bool(ld, g, "promiscuous", &p->promiscuous) < 0)
+	if (ld_check_known(ld, g, keys) < 0 ||
+	    ld_copy_name(ld, g, "name", p->name, sizeof(p->name), 1) < 0 ||
+	    ld_get_str(ld, g, "device", &dev, 1) < 0 ||
+	    ld_get_uint(ld, g, "rx_desc", &rx, 64, 16384, 0) < 0 ||
+	    ld_get_uint(ld, g, "tx_desc", &tx, 64, 16384, 0) < 0 ||
+	    ld_get_bool(ld, g, "promiscuous", &p->promiscuous) < 0)
 		return -EINVAL;
 	if (!dev[0] || strlen(dev) >= sizeof(p->device))
 		return ld_fail(ld, config_setting_get_member(g, "device"),
@@ -864,211 +855,6 @@ static int load_port(struct ld *ld, const config_setting_t *g,
 	p->rx_desc = (uint16_t)rx;
 	p->tx_desc = (uint16_t)tx;
 	p->line = config_setting_source_line(g);
-	return 0;
-}
-
-/* A librdkafka property: "name=value", the name non-empty and without
- * spaces, nothing blank around the '=' (a value may be empty). The
- * brokers have their own setting. Errors never repeat the value: it may be
- * a password. */
-static int check_prop(struct ld *ld, const config_setting_t *e,
-		      const char *v)
-{
-	const char *eq = strchr(v, '=');
-	const char *p;
-	int nl;
-
-	if (!eq || eq == v)
-		return ld_fail(ld, e, "must be \"name=value\" (%s)",
-			       eq ? "no name" : "no '='");
-	nl = (int)(eq - v);
-	for (p = v; p < eq; p++)
-		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
-			break;
-	if (p < eq || isspace((unsigned char)eq[1]))
-		return ld_fail(ld, e,
-			       "'%.*s': no spaces in the name, none around "
-			       "the '='",
-			       nl > 64 ? 64 : nl, v);
-	if ((nl == 17 && strncmp(v, "bootstrap.servers", 17) == 0) ||
-	    (nl == 20 && strncmp(v, "metadata.broker.list", 20) == 0))
-		return ld_fail(ld, e, "give the brokers as kafka.brokers");
-	return 0;
-}
-
-static int load_props(struct ld *ld, const config_setting_t *g,
-		      struct cfg_kafka *k)
-{
-	const config_setting_t *s = get_list(ld, g, "properties");
-	int i, j, n;
-
-	if (ld->failed)
-		return -EINVAL;
-	if (!s)
-		return 0;
-	n = config_setting_length(s);
-	if (n > CFG_KAFKA_MAX_PROPS)
-		return ld_fail(ld, s, "at most %d properties",
-			       CFG_KAFKA_MAX_PROPS);
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, i);
-		const char *v;
-		size_t nl;
-
-		if (config_setting_type(e) != CONFIG_TYPE_STRING)
-			return ld_fail(ld, e, "must be a string: "
-					      "\"name=value\"");
-		v = config_setting_get_string(e);
-		if (check_prop(ld, e, v) < 0)
-			return -EINVAL;
-		/* librdkafka keeps the last of two: say so instead */
-		nl = (size_t)(strchr(v, '=') - v) + 1;
-		for (j = 0; j < i; j++)
-			if (strncmp(k->props[j], v, nl) == 0)
-				return ld_fail(ld, e,
-					       "'%.*s' is set twice (also "
-					       "properties[%d])",
-					       (int)nl - 1, v, j);
-		k->props[i] = strdup(v);
-		if (!k->props[i])
-			return ld_fail(ld, e, "out of memory");
-		k->n_props = (unsigned)i + 1;
-	}
-	return 0;
-}
-
-static int load_kafka_lag(struct ld *ld, const config_setting_t *g,
-			  struct cfg *c)
-{
-	static const char *const keys[] = { "pipeline", "group", "topic",
-					    NULL };
-	const config_setting_t *s = get_list(ld, g, "lag");
-	struct cfg_kafka *k = &c->kafka;
-	int i, n;
-
-	if (ld->failed)
-		return -EINVAL;
-	if (!s)
-		return 0;
-	n = config_setting_length(s);
-	if (n > CFG_KAFKA_MAX_LAG)
-		return ld_fail(ld, s, "at most %d lag sources",
-			       CFG_KAFKA_MAX_LAG);
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, i);
-		struct cfg_kafka_lag *l = &k->lag[i];
-		const char *pl = NULL;
-		unsigned p;
-
-		if (!config_setting_is_group(e))
-			return ld_fail(ld, e, "a lag source must be a group: { "
-					      "pipeline = ...; group = ...; "
-					      "topic = ...; }");
-		if (check_known(ld, e, keys) < 0 ||
-		    get_str(ld, e, "pipeline", &pl, 1) < 0 ||
-		    copy_str(ld, e, "group", l->group, sizeof(l->group), 1) <
-			    0 ||
-		    copy_str(ld, e, "topic", l->topic, sizeof(l->topic), 1) < 0)
-			return -EINVAL;
-		for (p = 0; p < c->n_pipelines; p++)
-			if (strcmp(c->pipelines[p].name, pl) == 0)
-				break;
-		if (p == c->n_pipelines)
-			return ld_fail(ld, config_setting_get_member(e,
-								     "pipeline"),
-				       "no pipeline is named '%s'", pl);
-		l->pipeline = (uint16_t)p;
-		l->line = config_setting_source_line(e);
-		k->n_lag = (unsigned)i + 1;
-	}
-	return 0;
-}
-
-/* The default node id: the host name up to its first '.'. */
-static int default_node(struct ld *ld, const config_setting_t *g,
-			struct cfg_kafka *k)
-{
-	char host[HOST_NAME_MAX + 1];
-	char *dot;
-
-	if (gethostname(host, sizeof(host)) != 0)
-		return ld_fail(ld, g,
-			       "cannot read the host name (%s): set "
-			       "kafka.node",
-			       strerror(errno));
-	host[sizeof(host) - 1] = '\0';
-	dot = strchr(host, '.');
-	if (dot)
-		*dot = '\0';
-	if (strlen(host) >= sizeof(k->node) || !sr_id_valid(host))
-		return ld_fail(ld, g,
-			       "the host name '%s' is not a valid node id (1 "
-			       "to %zu characters of A-Z a-z 0-9 . _ : @ / -): "
-			       "set kafka.node",
-			       host, sizeof(k->node) - 1);
-	snprintf(k->node, sizeof(k->node), "%s", host);
-	return 0;
-}
-
-/* The kafka section; after the pipelines, which lag sources name. */
-static int load_kafka(struct ld *ld, const config_setting_t *g,
-		      struct cfg *c)
-{
-	static const char *const keys[] = {
-		"brokers",	   "node",	       "sync_topic",
-		"control_topic",   "sync_interval",    "lease",
-		"startup_timeout", "demand_headroom",  "outage",
-		"partitions",	   "replication",      "properties",
-		"lag",		   "lag_interval",     NULL
-	};
-	struct cfg_kafka *k = &c->kafka;
-	const char *outage = NULL;
-	uint64_t parts = k->partitions, repl = k->replication;
-
-	k->enabled = true;
-	k->line = config_setting_source_line(g);
-	k->brokers_line = member_line(g, "brokers");
-	k->node_line = member_line(g, "node");
-	k->sync_topic_line = member_line(g, "sync_topic");
-	k->control_topic_line = member_line(g, "control_topic");
-	k->sync_interval_line = member_line(g, "sync_interval");
-	k->lease_line = member_line(g, "lease");
-	k->startup_timeout_line = member_line(g, "startup_timeout");
-	k->demand_headroom_line = member_line(g, "demand_headroom");
-	k->lag_interval_line = member_line(g, "lag_interval");
-	k->partitions_line = member_line(g, "partitions");
-	k->replication_line = member_line(g, "replication");
-	k->outage_line = member_line(g, "outage");
-	/* ranges are the model's to check (cfg_validate), with these lines;
-	 * whole numbers are bounded here too, as everywhere in this file */
-	if (check_known(ld, g, keys) < 0 ||
-	    copy_str(ld, g, "brokers", k->brokers, sizeof(k->brokers), 0) <
-		    0 ||
-	    copy_str(ld, g, "node", k->node, sizeof(k->node), 0) < 0 ||
-	    copy_str(ld, g, "sync_topic", k->sync_topic,
-		     sizeof(k->sync_topic), 0) < 0 ||
-	    copy_str(ld, g, "control_topic", k->control_topic,
-		     sizeof(k->control_topic), 0) < 0 ||
-	    get_num(ld, g, "sync_interval", &k->sync_interval_s, 0) < 0 ||
-	    get_num(ld, g, "lease", &k->lease_s, 0) < 0 ||
-	    get_num(ld, g, "startup_timeout", &k->startup_timeout_s, 0) < 0 ||
-	    get_num(ld, g, "demand_headroom", &k->demand_headroom, 0) < 0 ||
-	    get_num(ld, g, "lag_interval", &k->lag_interval_s, 0) < 0 ||
-	    get_uint(ld, g, "partitions", &parts, 1, 1024, 0) < 0 ||
-	    get_uint(ld, g, "replication", &repl, 1, 32, 0) < 0 ||
-	    get_str(ld, g, "outage", &outage, 0) < 0)
-		return -EINVAL;
-	k->partitions = (uint32_t)parts;
-	k->replication = (uint32_t)repl;
-	if (outage && cfg_outage_parse(outage, &k->outage) < 0)
-		return ld_fail(ld, config_setting_get_member(g, "outage"),
-			       "'%s' is not an outage policy (static, open or "
-			       "closed)",
-			       outage);
-	if (load_props(ld, g, k) < 0 || load_kafka_lag(ld, g, c) < 0)
-		return -EINVAL;
-	if (!k->node_line && default_node(ld, g, k) < 0)
-		return -EINVAL;
 	return 0;
 }
 
@@ -1086,9 +872,9 @@ static int load_top(struct ld *ld, const config_setting_t *root,
 	uint64_t v;
 	int i, n;
 
-	if (check_known(ld, root, keys) < 0)
+	if (ld_check_known(ld, root, keys) < 0)
 		return -EINVAL;
-	s = get_list(ld, root, "eal");
+	s = ld_get_list(ld, root, "eal");
 	if (ld->failed)
 		return -EINVAL;
 	n = s ? config_setting_length(s) : 0;
@@ -1106,29 +892,29 @@ static int load_top(struct ld *ld, const config_setting_t *root,
 		c->n_eal = (unsigned)i + 1;
 	}
 	v = c->workers;
-	if (get_uint(ld, root, "workers", &v, 0, 1024, 0) < 0)
+	if (ld_get_uint(ld, root, "workers", &v, 0, 1024, 0) < 0)
 		return -EINVAL;
 	c->workers = (unsigned)v;
 	s = config_setting_get_member(root, "workers");
 	c->workers_line = s ? config_setting_source_line(s) : 0;
 	v = c->burst_size;
-	if (get_uint(ld, root, "burst", &v, 1, 512, 0) < 0)
+	if (ld_get_uint(ld, root, "burst", &v, 1, 512, 0) < 0)
 		return -EINVAL;
 	c->burst_size = (uint16_t)v;
 	v = c->mbufs;
-	if (get_uint(ld, root, "mbufs", &v, 1023, 1u << 26, 0) < 0)
+	if (ld_get_uint(ld, root, "mbufs", &v, 1023, 1u << 26, 0) < 0)
 		return -EINVAL;
 	c->mbufs = (uint32_t)v;
 	v = c->shape_queue;
-	if (get_uint(ld, root, "shape_queue", &v, 1, 1u << 24, 0) < 0)
+	if (ld_get_uint(ld, root, "shape_queue", &v, 1, 1u << 24, 0) < 0)
 		return -EINVAL;
 	c->shape_queue = (uint32_t)v;
 	v = c->idle_sleep_us;
-	if (get_uint(ld, root, "idle_sleep_us", &v, 0, 100000, 0) < 0)
+	if (ld_get_uint(ld, root, "idle_sleep_us", &v, 0, 100000, 0) < 0)
 		return -EINVAL;
 	c->idle_sleep_us = (uint32_t)v;
-	if (get_num(ld, root, "stats_interval", &c->stats_interval_s, 0) < 0 ||
-	    get_str(ld, root, "log_level", &lvl, 0) < 0)
+	if (ld_get_num(ld, root, "stats_interval", &c->stats_interval_s, 0) < 0 ||
+	    ld_get_str(ld, root, "log_level", &lvl, 0) < 0)
 		return -EINVAL;
 	if (c->stats_interval_s < 0)
 		return ld_fail(ld,
@@ -1151,13 +937,13 @@ static int load_top(struct ld *ld, const config_setting_t *root,
 				       lvl);
 		snprintf(c->log_level, sizeof(c->log_level), "%s", lvl);
 	}
-	s = get_group(ld, root, "policy", 0);
+	s = ld_get_group(ld, root, "policy", 0);
 	if (ld->failed || (s && load_policy(ld, s, &c->policy) < 0))
 		return -EINVAL;
-	s = get_group(ld, root, "admin", 0);
+	s = ld_get_group(ld, root, "admin", 0);
 	if (ld->failed || (s && load_admin(ld, s, &c->admin) < 0))
 		return -EINVAL;
-	s = get_list(ld, root, "ports");
+	s = ld_get_list(ld, root, "ports");
 	if (ld->failed)
 		return -EINVAL;
 	if (!s || config_setting_length(s) == 0)
@@ -1173,7 +959,7 @@ static int load_top(struct ld *ld, const config_setting_t *root,
 			return -EINVAL;
 		c->n_ports = (unsigned)i + 1;
 	}
-	s = get_list(ld, root, "pipelines");
+	s = ld_get_list(ld, root, "pipelines");
 	if (ld->failed)
 		return -EINVAL;
 	if (!s || config_setting_length(s) == 0)
@@ -1189,8 +975,8 @@ static int load_top(struct ld *ld, const config_setting_t *root,
 				  &c->pipelines[i]) < 0)
 			return -EINVAL;
 	}
-	s = get_group(ld, root, "kafka", 0);
-	if (ld->failed || (s && load_kafka(ld, s, c) < 0))
+	s = ld_get_group(ld, root, "kafka", 0);
+	if (ld->failed || (s && config_load_kafka(ld, s, c) < 0))
 		return -EINVAL;
 	return 0;
 }

@@ -40,9 +40,8 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-BROKER = os.path.join(ROOT, "tools", "kafka", "broker.sh")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ktest import BROKER, Tap, on_signal  # noqa: E402
 
 SCENARIOS = {}
 
@@ -55,24 +54,6 @@ HEADROOM = 1.05
 def scenario(f):
     SCENARIOS[f.__name__] = f
     return f
-
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def check(self, cond, desc):
-        self.n += 1
-        if not cond:
-            self.failed += 1
-        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, desc),
-              flush=True)
-        return cond
-
-    def diag(self, text):
-        for line in str(text).rstrip().splitlines():
-            print("# " + line, flush=True)
 
 
 class Abort(Exception):
@@ -953,10 +934,6 @@ def lag(ctx):
               "(%.1f s)" % dt)
     rc = nd.stop()
     tap.check(rc == 0, "tidegate stopped (exit %s)" % rc)
-
-
-def on_signal(signum, frame):
-    raise KeyboardInterrupt("signal %d" % signum)
 
 
 def main(argv):

@@ -31,9 +31,9 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-BROKER = os.path.join(ROOT, "tools", "kafka", "broker.sh")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ktest import (BROKER, HERE, ROOT, Fatal, Tap, broker,  # noqa: E402
+                   on_signal, run)
 
 MSGS = 2000          # produced
 RATE = 200           # msg/s of the slow phase
@@ -43,54 +43,12 @@ PAUSE_S = 2.0        # s the lag must stay constant while paused
 CATCHUP_S = 10.0     # s the lag has to reach 0 in
 
 
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def check(self, cond, desc):
-        self.n += 1
-        if not cond:
-            self.failed += 1
-        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, desc),
-              flush=True)
-        return cond
-
-    def diag(self, text):
-        for line in str(text).rstrip().splitlines():
-            print("# " + line, flush=True)
-
-    def plan(self):
-        print("1..%d" % self.n, flush=True)
-
-
-class Fatal(Exception):
-    pass
-
-
-def run(args, timeout):
-    """Runs a command; returns (exit code, stdout, stderr)."""
-    try:
-        p = subprocess.run(args, stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=timeout, text=True)
-        return p.returncode, p.stdout, p.stderr
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-        err = e.stderr.decode() if isinstance(e.stderr, bytes) else (e.stderr or "")
-        return -1, out, err + "\n(timed out after %ss)" % timeout
-
-
-def broker(*args, timeout=120):
-    return run([BROKER] + list(args), timeout)
-
-
 def build_load(tap, tmp, given):
     if given and os.access(given, os.X_OK):
         return given
     exe = os.path.join(tmp, "tidegate-kafka-load")
     cc = os.environ.get("CC", "cc")
-    rc, out, err = run([cc, "-std=c11", "-D_GNU_SOURCE", "-O1", "-Wall",
+    rc, out, err, _ = run([cc, "-std=c11", "-D_GNU_SOURCE", "-O1", "-Wall",
                         "-Wextra", "-o", exe,
                         os.path.join(ROOT, "tools", "kafka_load.c"),
                         "-lrdkafka", "-lm"], 120)
@@ -159,11 +117,6 @@ class Consumer:
         return rc
 
 
-def on_signal(signum, frame):
-    # SIGTERM (meson's timeout, a CI stop) runs the finally blocks too
-    raise KeyboardInterrupt("signal %d" % signum)
-
-
 def main(argv):
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
@@ -185,14 +138,14 @@ def main(argv):
             tap.diag("\n".join(lines[-25:]))
 
     try:
-        rc, out, err = broker("install", timeout=1500)
+        rc, out, err, _ = broker("install", timeout=1500)
         if not tap.check(rc == 0, "broker jars installed"):
             tap.diag(out + err)
             raise Fatal()
         exe = build_load(tap, tmp, argv[1] if len(argv) > 1 else None)
 
         def load(*args, timeout=60):
-            return run([exe] + list(args), timeout)
+            return run([exe] + list(args), timeout)[:3]
 
         def lag(g=group):
             rc, out, err = load("lag", "-b", bootstrap, "-g", g, "-t", topic)
@@ -209,7 +162,7 @@ def main(argv):
                   "bad usage: exit status 2 and the usage (%d)" % rc)
 
         started = True  # from here on the finally block stops it
-        rc, out, err = broker("start", bdir, timeout=180)
+        rc, out, err, _ = broker("start", bdir, timeout=180)
         bootstrap = out.strip()
         if not tap.check(rc == 0 and bootstrap.startswith("127.0.0.1:"),
                          "broker started: %s" % bootstrap):
@@ -328,7 +281,7 @@ def main(argv):
         if cons is not None:
             cons.stop(5)
         if started:
-            rc, out, err = broker("stop", bdir, timeout=60)
+            rc, out, err, _ = broker("stop", bdir, timeout=60)
             if rc != 0:
                 tap.diag("cleanup stop failed: " + err)
         if tap.failed:
