@@ -460,16 +460,25 @@ def maxmin(total, claims):
 R = 3000.0  # the cluster rate of the shared bucket, msg/s
 
 
-@scenario
-def share(ctx):
-    tap = ctx.tap
-    rates = [3000, 3000, 400]
+def boot(ctx, rates):
+    """A broker and three nodes sharing "orders" (R/s), fed at rates[i]
+    frames/s; the nodes, once each sees the other two (None if not)."""
     nodes = ctx.cluster(3, rates)
     ctx.start_broker()
     start_all(ctx, nodes, [nd.config([bucket_cfg(R, 300)]) for nd in nodes])
     ok, dt = wait_until(all_synced(nodes, 3), 15)
-    if not tap.check(ok, "3 nodes in sync, each sees 3 live nodes "
-                     "(%.1f s after start)" % dt):
+    if not ctx.tap.check(ok, "3 nodes in sync, each sees 3 live nodes "
+                         "(%.1f s after they started)" % dt):
+        return None
+    return nodes
+
+
+@scenario
+def share(ctx):
+    tap = ctx.tap
+    rates = [3000, 3000, 400]
+    nodes = boot(ctx, rates)
+    if nodes is None:
         return
     time.sleep(2.0)  # demand measured, shares settled
     T = 10.0
@@ -576,11 +585,8 @@ def share_of(nd):
 def move(ctx):
     tap = ctx.tap
     rates = [3000, 200, 200]
-    nodes = ctx.cluster(3, rates)
-    ctx.start_broker()
-    start_all(ctx, nodes, [nd.config([bucket_cfg(R, 300)]) for nd in nodes])
-    ok, dt = wait_until(all_synced(nodes, 3), 15)
-    if not tap.check(ok, "3 nodes in sync (%.1f s)" % dt):
+    nodes = boot(ctx, rates)
+    if nodes is None:
         return
     time.sleep(2.0)
     a_before, b_before = share_of(nodes[0]), share_of(nodes[1])
@@ -615,11 +621,8 @@ def move(ctx):
 def kill(ctx):
     tap = ctx.tap
     rates = [3000, 3000, 3000]
-    nodes = ctx.cluster(3, rates)
-    ctx.start_broker()
-    start_all(ctx, nodes, [nd.config([bucket_cfg(R, 300)]) for nd in nodes])
-    ok, dt = wait_until(all_synced(nodes, 3), 15)
-    if not tap.check(ok, "3 nodes in sync (%.1f s)" % dt):
+    nodes = boot(ctx, rates)
+    if nodes is None:
         return
     time.sleep(2.0)
     before = [share_of(nd) for nd in nodes]
@@ -666,11 +669,8 @@ def kill(ctx):
 def outage(ctx):
     tap = ctx.tap
     rates = [3000, 3000, 400]
-    nodes = ctx.cluster(3, rates)
-    ctx.start_broker()
-    start_all(ctx, nodes, [nd.config([bucket_cfg(R, 300)]) for nd in nodes])
-    ok, dt = wait_until(all_synced(nodes, 3), 15)
-    if not tap.check(ok, "3 nodes in sync (%.1f s)" % dt):
+    nodes = boot(ctx, rates)
+    if nodes is None:
         return
     time.sleep(2.0)
     synced = [share_of(nd) for nd in nodes]
@@ -740,12 +740,8 @@ def outage(ctx):
 @scenario
 def control(ctx):
     tap = ctx.tap
-    nodes = ctx.cluster(3, [3000, 3000, 3000])
-    ctx.start_broker()
-    cfgs = [nd.config([bucket_cfg(R, 300)]) for nd in nodes]
-    start_all(ctx, nodes, cfgs)
-    ok, dt = wait_until(all_synced(nodes, 3), 15)
-    if not tap.check(ok, "3 nodes in sync (%.1f s)" % dt):
+    nodes = boot(ctx, [3000, 3000, 3000])
+    if nodes is None:
         return
     r = nodes[0].cmd("set-rate orders 1500")
     tap.check(r.get("ok") and "control topic" in r.get("cluster", ""),
