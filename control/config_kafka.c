@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <librdkafka/rdkafka.h>
+
 #include "config_priv.h"
 #include "syncrec.h"
 
@@ -43,6 +45,27 @@ static int check_prop(struct ld *ld, const config_setting_t *e,
 	if ((nl == 17 && strncmp(v, "bootstrap.servers", 17) == 0) ||
 	    (nl == 20 && strncmp(v, "metadata.broker.list", 20) == 0))
 		return ld_fail(ld, e, "give the brokers as kafka.brokers");
+	return 0;
+}
+
+/* librdkafka's own check of a property (name, then its value): a typo or
+ * a bad value is a config error with its line, at load and at reload, not
+ * a surprise when the client starts. The value is never in the message
+ * (it may be a password). */
+static int check_rdkafka(struct ld *ld, const config_setting_t *e,
+			 const char *v, size_t name_len)
+{
+	rd_kafka_conf_t *c = rd_kafka_conf_new();
+	char name[256], why[256];
+	rd_kafka_conf_res_t r;
+
+	if (!c)
+		return ld_fail(ld, e, "out of memory");
+	snprintf(name, sizeof(name), "%.*s", (int)name_len, v);
+	r = rd_kafka_conf_set(c, name, v + name_len + 1, why, sizeof(why));
+	rd_kafka_conf_destroy(c);
+	if (r != RD_KAFKA_CONF_OK)
+		return ld_fail(ld, e, "%s: %s", name, why);
 	return 0;
 }
 
@@ -79,6 +102,8 @@ static int load_props(struct ld *ld, const config_setting_t *g,
 					       "'%.*s' is set twice (also "
 					       "properties[%d])",
 					       (int)nl - 1, v, j);
+		if (check_rdkafka(ld, e, v, nl - 1) < 0)
+			return -EINVAL;
 		k->props[i] = strdup(v);
 		if (!k->props[i])
 			return ld_fail(ld, e, "out of memory");

@@ -100,7 +100,8 @@ static int conf_set(rd_kafka_conf_t *c, const char *name, const char *val,
 
 	if (rd_kafka_conf_set(c, name, val, e, sizeof(e)) == RD_KAFKA_CONF_OK)
 		return 0;
-	snprintf(err, err_len, "kafka: %s=%s: %s", name, val, e);
+	(void)val; /* may be a password: never in a message */
+	snprintf(err, err_len, "kafka.properties: %s: %s", name, e);
 	return -EINVAL;
 }
 
@@ -146,9 +147,9 @@ static rd_kafka_conf_t *make_conf(struct kx *k, const struct cfg_kafka *kc,
 		}
 		memcpy(name, kc->props[i], n);
 		name[n] = '\0';
-		/* a property of the other kind of client is not an error */
-		if (conf_set(c, name, eq + 1, err, err_len) < 0 &&
-		    !strstr(err, "No such configuration property"))
+		/* librdkafka takes producer and consumer properties on either
+		 * kind of client: anything it refuses is a mistake */
+		if (conf_set(c, name, eq + 1, err, err_len) < 0)
 			goto fail;
 	}
 	rd_kafka_conf_set_opaque(c, k);

@@ -554,6 +554,11 @@ static void test_err_properties(void)
 	     "no spaces in the name, none around the '='"},
 	    {"the brokers as a property", "bootstrap.servers=h:1",
 	     "give the brokers as kafka.brokers"},
+	    /* librdkafka's own check, at load time */
+	    {"a property librdkafka does not know", "no.such.thing=1",
+	     "no.such.thing: No such configuration property"},
+	    {"a value librdkafka refuses", "linger.ms=soon",
+	     "linger.ms: Invalid value"},
 	};
 	char lines[8192];
 	size_t off;
