@@ -18,6 +18,9 @@ reads the nodes through their admin sockets and checks what users rely on:
             plus an interval
   outage    the broker stops: the nodes keep enforcing, then apply the
             outage policy; it comes back: in sync within 2 s, no crash
+  ids       two nodes with one shared id split its rate; a third with
+            another id has a rate of its own
+  policies  the open and closed outage policies
   control   set-rate and severity force on node 1 reach nodes 2 and 3
             within 1 s, and the override survives a restart of all three
   lag       a real consumer group (tidegate-kafka-load consume) builds lag
@@ -711,6 +714,11 @@ def outage(ctx):
               all(nd.alive() for nd in nodes),
               "the data plane kept admitting on every node during the "
               "outage: %s more" % ([y - x for x, y in zip(a0, a1)]))
+    # Kafka calls never held the control loop up
+    worst = max(nd.cmd("status")["tick_delay_max_us"] for nd in nodes)
+    tap.check(worst < 50000,
+              "no control tick was late by 50 ms or more through the outage "
+              "(worst %.1f ms over the three nodes)" % (worst / 1000))
     # enforcement held: heavy nodes at ~R/3 each
     b = [nd.bucket() for nd in nodes]
     tap.check(all(x["admitted_rate"] <= R / 3 * 1.05 for x in b[:2]),
@@ -835,6 +843,90 @@ def control(ctx):
     tap.check(b["override_rate"] is None,
               "after clear-override and a restart, no override")
     nodes[0].stop()
+
+
+@scenario
+def ids(ctx):
+    """Same id, one rate; another id, another rate."""
+    tap = ctx.tap
+    nodes = ctx.cluster(3, [3000, 3000, 3000])
+    ctx.start_broker()
+    start_all(ctx, nodes, [
+        nodes[0].config([bucket_cfg(R, 300, shared="orders")]),
+        nodes[1].config([bucket_cfg(R, 300, shared="orders")]),
+        nodes[2].config([bucket_cfg(R, 300, shared="orders-eu")])])
+
+    def settled():
+        b = [nd.bucket() for nd in nodes]
+        return all(x["sync_state"] == "synced" for x in b) and \
+            [x["live_nodes"] for x in b] == [2, 2, 1]
+
+    ok, dt = wait_until(settled, 15)
+    if not tap.check(ok, "n1 and n2 (id orders) see each other, n3 (id "
+                     "orders-eu) sees only itself (%.1f s)" % dt):
+        return
+    time.sleep(1.5)
+    a0 = admitted(nodes)
+    t0 = time.monotonic()
+    time.sleep(5)
+    a1 = admitted(nodes)
+    dt = time.monotonic() - t0
+    adm = [(y - x) / dt for x, y in zip(a0, a1)]
+    shares = [share_of(nd) for nd in nodes]
+    tap.diag("shares %s, admitted/s %s" % (
+        ["%.0f" % x for x in shares], ["%.0f" % x for x in adm]))
+    tap.check(abs(adm[0] + adm[1] - R) <= 0.02 * R,
+              "id orders: n1 + n2 admit %.0f/s, the rate %.0f/s within 2%%"
+              % (adm[0] + adm[1], R))
+    tap.check(abs(adm[2] - R) <= 0.02 * R and abs(shares[2] - R) < 1e-6,
+              "id orders-eu: n3 alone runs the whole rate, %.0f/s" %
+              adm[2])
+    for nd in nodes:
+        rc = nd.stop()
+        tap.check(rc == 0, "%s stopped on SIGTERM (exit %s)" % (nd.name, rc))
+
+
+@scenario
+def policies(ctx):
+    """The open and closed outage policies."""
+    tap = ctx.tap
+    nodes = ctx.cluster(2, [1000, 1000])
+    ctx.start_broker()
+    start_all(ctx, nodes, [
+        nodes[0].config([bucket_cfg(300, 30, shared="a")],
+                        kafka_extra='outage = "open";'),
+        nodes[1].config([bucket_cfg(300, 30, shared="b")],
+                        kafka_extra='outage = "closed";')])
+    ok, dt = wait_until(lambda: all(nd.bucket()["sync_state"] == "synced"
+                                    for nd in nodes), 15)
+    if not tap.check(ok, "both nodes in sync (%.1f s)" % dt):
+        return
+    time.sleep(1.0)
+    rc, _, _ = ctx.broker("kill", ctx.bdir, timeout=60)
+    tap.check(rc == 0, "broker killed (SIGKILL)")
+    ok, dt = wait_until(lambda: all(nd.bucket()["sync_state"] == "outage"
+                                    for nd in nodes), 5)
+    tap.check(ok, "both nodes in outage %.1f s later" % dt)
+    time.sleep(0.5)
+    a0 = admitted(nodes)
+    s0 = [x.sent for x in ctx.senders]
+    t0 = time.monotonic()
+    time.sleep(3)
+    a1 = admitted(nodes)
+    s1 = [x.sent for x in ctx.senders]
+    dt = time.monotonic() - t0
+    adm = [(y - x) / dt for x, y in zip(a0, a1)]
+    sent = [(y - x) / dt for x, y in zip(s0, s1)]
+    tap.check(adm[0] >= 0.97 * sent[0],
+              "outage = open: the bucket stops limiting, %.0f/s admitted "
+              "of %.0f/s sent (its rate is 300/s)" % (adm[0], sent[0]))
+    tap.check(adm[1] == 0,
+              "outage = closed: the bucket admits nothing (%.1f/s of "
+              "%.0f/s sent)" % (adm[1], sent[1]))
+    for nd in nodes:
+        rc = nd.stop()
+        tap.check(rc == 0, "%s stopped on SIGTERM with Kafka down (exit %s)"
+                  % (nd.name, rc))
 
 
 @scenario
