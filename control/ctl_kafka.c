@@ -27,14 +27,6 @@
 /* An idle node keeps this part of an equal share, to start with. */
 #define SYNC_FLOOR_FRAC 0.01
 
-static const char *const state_names[CTL_SYNC_MAX] = { "joining", "synced",
-						       "holding", "outage" };
-
-const char *ctl_sync_state_name(enum ctl_sync_state s)
-{
-	return (unsigned)s < CTL_SYNC_MAX ? state_names[s] : "?";
-}
-
 static int lag_read(void *ctx, uint64_t *lag)
 {
 	struct ctl_kx_lag *l = ctx;
@@ -63,8 +55,7 @@ int ctl_kafka_init(struct ctl *c, char *err, size_t err_len)
 		}
 		c->b[b].shared = (int)c->n_shared;
 		c->shared[c->n_shared].b = b;
-		c->shared[c->n_shared].state = CTL_SYNC_JOINING;
-		c->shared[c->n_shared].last_live = 1;
+		share_init(&c->shared[c->n_shared].node);
 		ids[c->n_shared++] = c->b[b].cfg->shared;
 	}
 	c->kx = kx_new(c->cfg, ids, c->n_shared, err, err_len);
@@ -221,71 +212,54 @@ static double min_burst(const struct cfg_bucket *bc)
 	return bc->mode == TB_MODE_BYTES ? 1518 : 1;
 }
 
-static void set_state(struct ctl *c, struct ctl_shared *sh,
-		      enum ctl_sync_state st)
+static void log_state(struct ctl *c, const struct ctl_shared *sh,
+		      enum share_state from)
 {
 	const struct cfg_bucket *bc = c->b[sh->b].cfg;
+	enum share_state st = sh->node.state;
 
-	if (sh->state == st)
+	if (st == from)
 		return;
-	if (st == CTL_SYNC_OUTAGE)
+	if (st == SHARE_OUTAGE)
 		tg_log(TG_LOG_ERROR,
 		       "kafka: shared bucket %s: no sync for a lease: "
 		       "outage policy %s",
 		       bc->shared, cfg_outage_name(c->cfg->kafka.outage));
 	else
-		tg_log(st == CTL_SYNC_SYNCED ? TG_LOG_NOTICE : TG_LOG_WARNING,
+		tg_log(st == SHARE_SYNCED ? TG_LOG_NOTICE : TG_LOG_WARNING,
 		       "kafka: shared bucket %s: %s -> %s", bc->shared,
-		       ctl_sync_state_name(sh->state),
-		       ctl_sync_state_name(st));
-	sh->state = st;
-}
-
-/* The max-min split over the live nodes: this node's part, or < 0 when
- * this node is not among them yet. */
-static double split_share(struct ctl *c, struct ctl_shared *sh, double R,
-			  uint64_t now)
-{
-	double claim[KX_MAX_PEERS], out[KX_MAX_PEERS];
-	const uint64_t lease = (uint64_t)llround(c->cfg->kafka.lease_s * 1e9);
-	const struct kx_view *v = &sh->view;
-	unsigned i, n = 0;
-	int self = -1;
-
-	for (i = 0; i < v->n; i++) {
-		const struct kx_peer *p = &v->peers[i];
-
-		if (!p->self && now - p->seen_ns >= lease)
-			continue;
-		if (p->self)
-			self = (int)n;
-		claim[n++] = (double)p->demand_milli / 1000.0 *
-			     c->cfg->kafka.demand_headroom;
-	}
-	sh->live = n;
-	if (self < 0 ||
-	    alloc_maxmin_rates(R, claim, R * SYNC_FLOOR_FRAC / n, n, out) < 0)
-		return -1;
-	return out[self];
+		       share_state_name(from), share_state_name(st));
 }
 
 void ctl_kafka_rates(struct ctl *c, uint64_t now)
 {
-	const uint64_t lease = (uint64_t)llround(c->cfg->kafka.lease_s * 1e9);
-	uint64_t fresh = (uint64_t)llround(
-		3 * fmax(c->cfg->kafka.sync_interval_s, c->cfg->policy.tick_s) *
-		1e9);
-	unsigned i;
+	const struct cfg_kafka *kc = &c->cfg->kafka;
+	struct share_config sc = {
+		.lease_ns = (uint64_t)llround(kc->lease_s * 1e9),
+		/* in sync while our own records come back within a few
+		 * intervals: the others' records are then as fresh as ours,
+		 * and a silent node is a dead one */
+		.fresh_ns = (uint64_t)llround(
+			3 * fmax(kc->sync_interval_s, c->cfg->policy.tick_s) *
+			1e9),
+		.headroom = kc->demand_headroom,
+		.floor_frac = SYNC_FLOOR_FRAC,
+		.outage = kc->outage,
+		.rate_min = TB_RATE_MIN,
+		.rate_max = TB_RATE_MAX,
+	};
+	unsigned i, j;
 
 	if (!c->kx)
 		return;
-	if (fresh > lease)
-		fresh = lease;
+	if (sc.fresh_ns > sc.lease_ns)
+		sc.fresh_ns = sc.lease_ns;
 	for (i = 0; i < c->n_shared; i++) {
 		struct ctl_shared *sh = &c->shared[i];
 		struct ctl_bucket *cb = &c->b[sh->b];
-		double R = c->rate_buf[sh->b], share = -1, old = sh->share;
-		bool back;
+		double R = c->rate_buf[sh->b], share, old = sh->share;
+		enum share_state from = sh->node.state;
+		struct share_input in;
 
 		/* before its first packet (the tick ctl_kafka_start runs) a
 		 * node knows no demand: it claims the whole rate, so that it
@@ -294,45 +268,20 @@ void ctl_kafka_rates(struct ctl *c, uint64_t now)
 		kx_report(c->kx, i, c->tick <= 1 ? R : cb->demand_rate,
 			  cb->admitted_rate, R);
 		kx_view(c->kx, i, &sh->view);
-		/* in sync while our own records come back within a few
-		 * intervals: the others' records are then as fresh as ours,
-		 * and a silent node is a dead one. After that the broker is
-		 * away: the last share holds until a lease after the last
-		 * record that came back, then the outage policy */
-		back = sh->view.own_seen_ns &&
-		       now - sh->view.own_seen_ns < fresh;
-		sh->cluster_rate = R;
-		if (back || (sh->state == CTL_SYNC_JOINING &&
-			     sh->view.listen_ns &&
-			     now - sh->view.listen_ns < lease))
-			share = split_share(c, sh, R, now);
-		if (share >= 0) {
-			set_state(c, sh, back ? CTL_SYNC_SYNCED :
-						CTL_SYNC_JOINING);
-			sh->frac = R > 0 ? share / R : 0;
-			sh->last_live = sh->live;
-			sh->synced_ns = now;
-		} else if (sh->synced_ns && sh->view.own_seen_ns &&
-			   now - sh->view.own_seen_ns < lease) {
-			set_state(c, sh, CTL_SYNC_HOLDING);
-			share = sh->frac * R;
-		} else {
-			set_state(c, sh, CTL_SYNC_OUTAGE);
-			switch (c->cfg->kafka.outage) {
-			case CFG_OUTAGE_OPEN:
-				share = TB_RATE_MAX;
-				break;
-			case CFG_OUTAGE_CLOSED:
-				share = 0;
-				break;
-			default:
-				share = R / (sh->last_live ? sh->last_live : 1);
-			}
+		for (j = 0; j < sh->view.n; j++) {
+			sh->peers[j].demand_milli = sh->view.peers[j].demand_milli;
+			sh->peers[j].seen_ns = sh->view.peers[j].seen_ns;
+			sh->peers[j].self = sh->view.peers[j].self;
 		}
-		if (share < TB_RATE_MIN)
-			share = TB_RATE_MIN;
-		if (share > TB_RATE_MAX)
-			share = TB_RATE_MAX;
+		in.rate = R;
+		in.peers = sh->peers;
+		in.n = sh->view.n;
+		in.own_seen_ns = sh->view.own_seen_ns;
+		in.listen_ns = sh->view.listen_ns;
+		in.now_ns = now;
+		share = share_step(&sh->node, &sc, &in);
+		log_state(c, sh, from);
+		sh->cluster_rate = R;
 		sh->share = share;
 		if (fabs(share - old) > 0.01 * fmax(old, 1e-9))
 			sh->share_changed_s = ctl_uptime(c);
@@ -450,10 +399,10 @@ void ctl_kafka_bucket_json(struct ctl *c, unsigned b, json_t *j)
 	}
 	json_object_set_new(j, "shared", json_string(c->b[b].cfg->shared));
 	json_object_set_new(j, "sync_state",
-			    json_string(ctl_sync_state_name(sh->state)));
+			    json_string(share_state_name(sh->node.state)));
 	json_object_set_new(j, "cluster_rate", json_real(sh->cluster_rate));
 	json_object_set_new(j, "node_share", json_real(sh->share));
-	json_object_set_new(j, "live_nodes", json_integer(sh->live));
+	json_object_set_new(j, "live_nodes", json_integer(sh->node.live));
 	json_object_set_new(j, "share_changed_s",
 			    json_real(sh->share_changed_s));
 	json_object_set_new(j, "nodes", nodes);

@@ -20,6 +20,7 @@
 #include "kafka.h"
 #include "pid.h"
 #include "severity.h"
+#include "share.h"
 #include "split.h"
 
 #define CTL_MAX_LAG_SOURCES 16
@@ -41,26 +42,15 @@ struct ctl_bucket {
 	int shared; /* index into ctl.shared, -1: local */
 };
 
-/* How a shared bucket's node share is decided now. */
-enum ctl_sync_state {
-	CTL_SYNC_JOINING, /* waiting for the first record back */
-	CTL_SYNC_SYNCED,  /* max-min split over the live nodes */
-	CTL_SYNC_HOLDING, /* Kafka silent for less than a lease: last share */
-	CTL_SYNC_OUTAGE,  /* the outage policy */
-	CTL_SYNC_MAX
-};
-
 /* A bucket shared through Kafka. */
 struct ctl_shared {
 	unsigned b;		   /* bucket index */
-	enum ctl_sync_state state;
+	struct share_node node;	   /* how its share is decided (lib/share.h) */
 	double cluster_rate;	   /* the whole cluster's rate, this tick */
 	double share;		   /* this node's part of it, this tick */
-	double frac;		   /* share / cluster rate when last synced */
-	unsigned live, last_live;  /* nodes now, when last synced */
-	uint64_t synced_ns;	   /* last tick in sync */
 	double share_changed_s;	   /* uptime of the last change > 1% */
 	struct kx_view view;	   /* scratch */
+	struct share_peer peers[KX_MAX_PEERS]; /* scratch */
 };
 
 /* A consumer-group lag source (the ctx of its ctl_lag_source). */
@@ -187,7 +177,7 @@ const char *ctl_kafka_send_severity(struct ctl *c, const char *level);
 /* Status and per-bucket stats of the Kafka side. */
 json_t *ctl_kafka_status(struct ctl *c);
 void ctl_kafka_bucket_json(struct ctl *c, unsigned b, json_t *j);
-const char *ctl_sync_state_name(enum ctl_sync_state s);
+
 
 /* The admin socket's request handler (cmd.c). */
 void ctl_cmd(void *ctx, struct admin_client *c, const char *line);

@@ -26,10 +26,11 @@
 #include <jansson.h>
 
 #include "cfg.h"
+#include "share.h"
 #include "syncrec.h"
 
 #define KX_MAX_SHARED 64 /* shared buckets per node */
-#define KX_MAX_PEERS 64	 /* nodes per shared bucket */
+#define KX_MAX_PEERS SHARE_MAX_PEERS /* nodes per shared bucket */
 
 struct kx;
 
