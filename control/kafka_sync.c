@@ -222,7 +222,7 @@ static void on_sync(struct kx *k, const rd_kafka_message_t *m, uint64_t now)
 {
 	struct sr_sync r;
 	char err[160];
-	uint64_t wall_ms = kx_wall_us() / 1000u;
+	uint64_t wall_ms = kx_wall_us() / 1000u, age_ms, seen = now;
 	unsigned i;
 	bool self;
 
@@ -262,20 +262,26 @@ static void on_sync(struct kx *k, const rd_kafka_message_t *m, uint64_t now)
 		pthread_mutex_unlock(&k->mu);
 		return;
 	}
-	/* transit: the sender's clock to ours (both NTP-synced in
-	 * production; one clock in tests) */
-	if (wall_ms >= r.ts_ms) {
-		k->transit_sum_ms += wall_ms - r.ts_ms;
+	age_ms = wall_ms > r.ts_ms ? wall_ms - r.ts_ms : 0;
+	if (now - k->listen_ns < k->lease_ns) {
+		/* the last lease's records, read back when we joined: a
+		 * record is as old as it says, so a node that died just
+		 * before we came is not live a lease longer */
+		seen = now - age_ms * 1000000u;
+	} else {
+		/* transit, live records only: the sender's clock to ours
+		 * (NTP-synced in production; one clock in tests) */
+		k->transit_sum_ms += age_ms;
 		k->transit_n++;
-		if (wall_ms - r.ts_ms > k->transit_max_ms)
-			k->transit_max_ms = wall_ms - r.ts_ms;
+		if (age_ms > k->transit_max_ms)
+			k->transit_max_ms = age_ms;
 	}
 	for (i = 0; i < k->nb; i++)
 		if (strcmp(k->b[i].id, r.bucket) == 0) {
 			if (r.lease_ms == 0)
 				peer_drop(&k->b[i], &r);
 			else
-				peer_put(k, &k->b[i], &r, now, false);
+				peer_put(k, &k->b[i], &r, seen, false);
 		}
 	pthread_mutex_unlock(&k->mu);
 }
