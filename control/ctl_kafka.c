@@ -231,7 +231,7 @@ static void log_state(struct ctl *c, const struct ctl_shared *sh,
 		       share_state_name(from), share_state_name(st));
 }
 
-void ctl_kafka_rates(struct ctl *c, uint64_t now)
+static void share_config_of(const struct ctl *c, struct share_config *out)
 {
 	const struct cfg_kafka *kc = &c->cfg->kafka;
 	struct share_config sc = {
@@ -248,18 +248,94 @@ void ctl_kafka_rates(struct ctl *c, uint64_t now)
 		.rate_min = TB_RATE_MIN,
 		.rate_max = TB_RATE_MAX,
 	};
-	unsigned i, j;
+
+	if (sc.fresh_ns > sc.lease_ns)
+		sc.fresh_ns = sc.lease_ns;
+	*out = sc;
+}
+
+/* One share_step of shared bucket i from what the cluster said now. */
+static double step_share(struct ctl *c, struct ctl_shared *sh, unsigned i,
+			 const struct share_config *sc, double R, uint64_t now)
+{
+	enum share_state from = sh->node.state;
+	struct share_input in;
+	double share;
+	unsigned j;
+
+	kx_view(c->kx, i, &sh->view);
+	for (j = 0; j < sh->view.n; j++) {
+		sh->peers[j].demand_milli = sh->view.peers[j].demand_milli;
+		sh->peers[j].seen_ns = sh->view.peers[j].seen_ns;
+		sh->peers[j].self = sh->view.peers[j].self;
+	}
+	in.rate = R;
+	in.peers = sh->peers;
+	in.n = sh->view.n;
+	in.own_seen_ns = sh->view.own_seen_ns;
+	in.listen_ns = sh->view.listen_ns;
+	in.now_ns = now;
+	share = share_step(&sh->node, sc, &in);
+	log_state(c, sh, from);
+	if (fabs(share - sh->share) > 0.01 * fmax(sh->share, 1e-9))
+		sh->share_changed_s = ctl_uptime(c);
+	sh->cluster_rate = R;
+	sh->share = share;
+	return share;
+}
+
+/*
+ * Between ticks: another node's record arrived, so its share may have
+ * moved (its demand fell, it left). Apply the new share now rather than
+ * at the next tick, scaling each worker's part (the split over the cores
+ * is redone at the tick). A tick's worth of reallocation time saved.
+ */
+void ctl_kafka_resplit(struct ctl *c)
+{
+	struct share_config sc;
+	uint64_t now = ctl_now_ns();
+	unsigned i, w;
+
+	if (!c->kx || !kx_take_news(c->kx))
+		return;
+	share_config_of(c, &sc);
+	for (i = 0; i < c->n_shared; i++) {
+		struct ctl_shared *sh = &c->shared[i];
+		double old = sh->share, share;
+
+		if (!(sh->cluster_rate > 0) || !(old > 0))
+			continue; /* no tick yet */
+		share = step_share(c, sh, i, &sc, sh->cluster_rate, now);
+		if (fabs(share - old) <= 1e-3 * old)
+			continue;
+		for (w = 0; w < c->nw; w++) {
+			double r = dp_staged_rate(c->dp, w, sh->b) * share /
+				   old;
+
+			if (r < TB_RATE_MIN)
+				r = TB_RATE_MIN;
+			if (r > TB_RATE_MAX)
+				r = TB_RATE_MAX;
+			if (dp_stage_rate(c->dp, w, sh->b, r,
+					  dp_staged_burst(c->dp, w, sh->b)) == 0)
+				c->dirty[w] = true;
+		}
+	}
+	ctl_publish(c);
+}
+
+void ctl_kafka_rates(struct ctl *c, uint64_t now)
+{
+	struct share_config sc;
+	unsigned i;
 
 	if (!c->kx)
 		return;
-	if (sc.fresh_ns > sc.lease_ns)
-		sc.fresh_ns = sc.lease_ns;
+	share_config_of(c, &sc);
 	for (i = 0; i < c->n_shared; i++) {
 		struct ctl_shared *sh = &c->shared[i];
 		struct ctl_bucket *cb = &c->b[sh->b];
-		double R = c->rate_buf[sh->b], share, old = sh->share;
-		enum share_state from = sh->node.state;
-		struct share_input in;
+		double R = c->rate_buf[sh->b], share;
 
 		/* before its first packet (the tick ctl_kafka_start runs) a
 		 * node knows no demand: it claims the whole rate, so that it
@@ -267,24 +343,7 @@ void ctl_kafka_rates(struct ctl *c, uint64_t now)
 		 * from the next tick on it claims what it measured */
 		kx_report(c->kx, i, c->tick <= 1 ? R : cb->demand_rate,
 			  cb->admitted_rate, R);
-		kx_view(c->kx, i, &sh->view);
-		for (j = 0; j < sh->view.n; j++) {
-			sh->peers[j].demand_milli = sh->view.peers[j].demand_milli;
-			sh->peers[j].seen_ns = sh->view.peers[j].seen_ns;
-			sh->peers[j].self = sh->view.peers[j].self;
-		}
-		in.rate = R;
-		in.peers = sh->peers;
-		in.n = sh->view.n;
-		in.own_seen_ns = sh->view.own_seen_ns;
-		in.listen_ns = sh->view.listen_ns;
-		in.now_ns = now;
-		share = share_step(&sh->node, &sc, &in);
-		log_state(c, sh, from);
-		sh->cluster_rate = R;
-		sh->share = share;
-		if (fabs(share - old) > 0.01 * fmax(old, 1e-9))
-			sh->share_changed_s = ctl_uptime(c);
+		share = step_share(c, sh, i, &sc, R, now);
 		c->rate_buf[sh->b] = share;
 		/* the burst is shared alike (open: the whole of it) */
 		if (share < R) {

@@ -165,6 +165,9 @@ void ctl_kafka_ops(struct ctl *c);
  * share, and report the demand (after the effective rates). */
 void ctl_kafka_rates(struct ctl *c, uint64_t now_ns);
 
+/* Between ticks: apply new shares when another node's record arrived. */
+void ctl_kafka_resplit(struct ctl *c);
+
 /* Send an operator's command on bucket b to the control topic: set-rate
  * or reset with the bucket's override state, or (clear) a tombstone.
  * Returns a note for the reply, or NULL when Kafka is off. */
