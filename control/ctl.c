@@ -754,7 +754,8 @@ void ctl_run(struct ctl *c, volatile sig_atomic_t *stop,
 		if (wait_ms > 100)
 			wait_ms = 100;
 		/* with Kafka, look at the other nodes' records every 10 ms:
-		 * a share they freed is taken without waiting for a tick */
+		 * a share they freed (or left behind, their lease run out)
+		 * is taken without waiting for a tick */
 		if (c->kx && wait_ms > 10)
 			wait_ms = 10;
 		admin_poll(c->admin, wait_ms);

@@ -527,17 +527,6 @@ void kx_view(struct kx *k, unsigned i, struct kx_view *v)
 	pthread_mutex_unlock(&k->mu);
 }
 
-bool kx_take_news(struct kx *k)
-{
-	bool n;
-
-	pthread_mutex_lock(&k->mu);
-	n = k->news;
-	k->news = false;
-	pthread_mutex_unlock(&k->mu);
-	return n;
-}
-
 int kx_next_op(struct kx *k, struct kx_op *op)
 {
 	int got = 0;

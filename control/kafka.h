@@ -98,10 +98,6 @@ void kx_report(struct kx *k, unsigned i, double demand_rate,
 /** Copy what the cluster said of shared bucket i. Control thread. */
 void kx_view(struct kx *k, unsigned i, struct kx_view *v);
 
-/** Whether another node's record arrived since the last call (and clear
- *  it). Control thread. */
-bool kx_take_news(struct kx *k);
-
 /** Take the next command from the control topic: 1, or 0 when none. */
 int kx_next_op(struct kx *k, struct kx_op *op);
 

@@ -88,7 +88,6 @@ struct kx {
 	unsigned out_head, out_n;
 	uint64_t ctl_seq;
 	bool reported; /* a tick reported since the last send */
-	bool news;     /* a peer's record arrived since kx_take_news() */
 	unsigned n_lag;
 	struct kx_lag lag[CFG_KAFKA_MAX_LAG];
 	/* counters, under mu */

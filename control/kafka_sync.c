@@ -282,7 +282,6 @@ static void on_sync(struct kx *k, const rd_kafka_message_t *m, uint64_t now)
 				peer_drop(&k->b[i], &r);
 			else
 				peer_put(k, &k->b[i], &r, seen, false);
-			k->news = true;
 		}
 	pthread_mutex_unlock(&k->mu);
 }
