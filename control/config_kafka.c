@@ -194,11 +194,13 @@ int config_load_kafka(struct ld *ld, const config_setting_t *g,
 		"control_topic",   "sync_interval",    "lease",
 		"startup_timeout", "demand_headroom",  "outage",
 		"partitions",	   "replication",      "properties",
-		"lag",		   "lag_interval",     NULL
+		"lag",		   "lag_interval",     "expected_nodes",
+		NULL
 	};
 	struct cfg_kafka *k = &c->kafka;
 	const char *outage = NULL;
 	uint64_t parts = k->partitions, repl = k->replication;
+	uint64_t expect = k->expected_nodes;
 
 	k->enabled = true;
 	k->line = config_setting_source_line(g);
@@ -231,10 +233,12 @@ int config_load_kafka(struct ld *ld, const config_setting_t *g,
 	    ld_get_num(ld, g, "lag_interval", &k->lag_interval_s, 0) < 0 ||
 	    ld_get_uint(ld, g, "partitions", &parts, 1, 1024, 0) < 0 ||
 	    ld_get_uint(ld, g, "replication", &repl, 1, 32, 0) < 0 ||
+	    ld_get_uint(ld, g, "expected_nodes", &expect, 0, 1000000, 0) < 0 ||
 	    ld_get_str(ld, g, "outage", &outage, 0) < 0)
 		return -EINVAL;
 	k->partitions = (uint32_t)parts;
 	k->replication = (uint32_t)repl;
+	k->expected_nodes = (uint32_t)expect;
 	if (outage && cfg_outage_parse(outage, &k->outage) < 0)
 		return ld_fail(ld, config_setting_get_member(g, "outage"),
 			       "'%s' is not an outage policy (static, open or "

@@ -55,7 +55,7 @@ int ctl_kafka_init(struct ctl *c, char *err, size_t err_len)
 		}
 		c->b[b].shared = (int)c->n_shared;
 		c->shared[c->n_shared].b = b;
-		share_init(&c->shared[c->n_shared].node);
+		share_init(&c->shared[c->n_shared].node, kc->expected_nodes);
 		ids[c->n_shared++] = c->b[b].cfg->shared;
 	}
 	c->kx = kx_new(c->cfg, ids, c->n_shared, err, err_len);

@@ -778,6 +778,8 @@ static const char *kafka_diff(const struct cfg_kafka *a,
 		return "kafka.outage";
 	if (a->partitions != b->partitions)
 		return "kafka.partitions";
+	if (a->expected_nodes != b->expected_nodes)
+		return "kafka.expected_nodes";
 	if (a->replication != b->replication)
 		return "kafka.replication";
 	if (a->n_props != b->n_props)

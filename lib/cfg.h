@@ -216,6 +216,9 @@ struct cfg_kafka {
 	enum cfg_outage outage;	     /**< static */
 	uint32_t partitions;	     /**< of topics created here, 1 */
 	uint32_t replication;	     /**< of topics created here, 1 */
+	uint32_t expected_nodes;     /**< nodes the static outage policy
+				      *   assumes before any sync (Kafka
+				      *   away at start); 0: unknown (1) */
 	unsigned n_props;
 	char *props[CFG_KAFKA_MAX_PROPS]; /**< owned "name=value" strings,
 					   *   passed to librdkafka as is */

@@ -14,12 +14,12 @@ const char *share_state_name(enum share_state st)
 	return (unsigned)st < SHARE_STATE_MAX ? state_names[st] : "?";
 }
 
-void share_init(struct share_node *s)
+void share_init(struct share_node *s, unsigned expected_nodes)
 {
 	s->state = SHARE_JOINING;
 	s->frac = 0;
 	s->live = 0;
-	s->last_live = 1;
+	s->last_live = expected_nodes ? expected_nodes : 1;
 	s->synced_ns = 0;
 }
 

@@ -80,8 +80,10 @@ struct share_input {
 	uint64_t now_ns;
 };
 
-/** A node that has just started: joining, one node known. */
-void share_init(struct share_node *s);
+/** A node that has just started: joining; the static outage policy
+ *  divides by expected_nodes until a first sync (0: by 1, the whole
+ *  rate). */
+void share_init(struct share_node *s, unsigned expected_nodes);
 
 /**
  * One tick: the new state in s->state, and this node's rate returned, in

@@ -147,6 +147,7 @@ static const char KAFKA_FULL[] =
     "  outage = \"closed\";\n"
     "  partitions = 12;\n"
     "  replication = 3;\n"
+    "  expected_nodes = 5;\n"
     "  properties = ( \"security.protocol=SASL_SSL\",\n"
     "                 \"sasl.mechanisms=PLAIN\",\n"
     "                 \"sasl.password=\" );\n"
@@ -253,6 +254,7 @@ static void assert_kafka_defaults(const struct cfg_kafka *k)
 	CU_ASSERT_DOUBLE_EQUAL(k->demand_headroom, 1.05, 1e-12);
 	CU_ASSERT_DOUBLE_EQUAL(k->lag_interval_s, 1.0, 1e-12);
 	CU_ASSERT_EQUAL(k->outage, CFG_OUTAGE_STATIC);
+	CU_ASSERT_EQUAL(k->expected_nodes, 0);
 	CU_ASSERT_EQUAL(k->partitions, 1);
 	CU_ASSERT_EQUAL(k->replication, 1);
 	CU_ASSERT_EQUAL(k->n_props, 0);
@@ -342,6 +344,7 @@ static void test_all_fields(void)
 	CU_ASSERT_EQUAL(k->outage, CFG_OUTAGE_CLOSED);
 	CU_ASSERT_EQUAL(k->partitions, 12);
 	CU_ASSERT_EQUAL(k->replication, 3);
+	CU_ASSERT_EQUAL(k->expected_nodes, 5);
 	CU_ASSERT_EQUAL_FATAL(k->n_props, 3);
 	CU_ASSERT_STRING_EQUAL(k->props[0], "security.protocol=SASL_SSL");
 	CU_ASSERT_STRING_EQUAL(k->props[1], "sasl.mechanisms=PLAIN");
@@ -492,6 +495,8 @@ static void test_err_kafka_values(void)
 	     "lag_interval =", "kafka.lag_interval", "[0.1, 3600]"},
 	    {"a lag interval too long", "  lag_interval = 3601;",
 	     "lag_interval =", "kafka.lag_interval", "[0.1, 3600]"},
+	    {"a negative expected node count", "  expected_nodes = -1;",
+	     "expected_nodes =", "kafka.expected_nodes", "out of range"},
 	    {"0 partitions", "  partitions = 0;",
 	     "partitions =", "kafka.partitions", "out of range (1..1024)"},
 	    {"too many partitions", "  partitions = 1025;",

@@ -69,7 +69,7 @@ static void test_split_sums_exactly(void)
 			for (self = 0; self < n; self++) {
 				struct share_node s;
 
-				share_init(&s);
+				share_init(&s, 0);
 				view(p, demand[d], n, self, 10 * MS);
 				sum += step(&s, &cfg0, rates[r], p, n, 10 * MS,
 					    1, 20 * MS);
@@ -90,7 +90,7 @@ static void test_maxmin(void)
 	unsigned self;
 
 	for (self = 0; self < 3; self++) {
-		share_init(&s);
+		share_init(&s, 0);
 		view(p, demand, 3, self, 0);
 		got[self] = step(&s, &cfg0, 3000, p, 3, 1, 1, 2);
 	}
@@ -103,7 +103,7 @@ static void test_maxmin(void)
 		struct share_config c = cfg0;
 
 		c.headroom = 1.1;
-		share_init(&s);
+		share_init(&s, 0);
 		view(p, demand, 3, 0, 0);
 		CU_ASSERT_DOUBLE_EQUAL(step(&s, &c, 3000, p, 3, 1, 1, 2), 110,
 				       1e-6);
@@ -112,7 +112,7 @@ static void test_maxmin(void)
 	{
 		static const double d2[] = { 0, 1e9, 1e9 };
 
-		share_init(&s);
+		share_init(&s, 0);
 		view(p, d2, 3, 0, 0);
 		CU_ASSERT_DOUBLE_EQUAL(step(&s, &cfg0, 3000, p, 3, 1, 1, 2),
 				       10, 1e-6);
@@ -127,7 +127,7 @@ static void test_expiry(void)
 	uint64_t now = 5000 * MS;
 	double r;
 
-	share_init(&s);
+	share_init(&s, 0);
 	view(p, demand, 3, 0, now - 10 * MS);
 	r = step(&s, &cfg0, 3000, p, 3, now - 10 * MS, 1, now);
 	CU_ASSERT_DOUBLE_EQUAL(r, 1000, 1e-6);
@@ -153,7 +153,7 @@ static void test_joining(void)
 	struct share_node s;
 	double r;
 
-	share_init(&s);
+	share_init(&s, 0);
 	CU_ASSERT_EQUAL(s.state, SHARE_JOINING);
 	/* not even listening (Kafka away at start): the policy, and with
 	 * no node count known, static means the whole rate */
@@ -162,8 +162,14 @@ static void test_joining(void)
 	CU_ASSERT_EQUAL(s.state, SHARE_OUTAGE);
 	CU_ASSERT_DOUBLE_EQUAL(r, 3000, 1e-6);
 
+	/* the same with the expected node count configured */
+	share_init(&s, 4);
+	r = step(&s, &cfg0, 3000, p, 1, 0, 0, 100 * MS);
+	CU_ASSERT_EQUAL(s.state, SHARE_OUTAGE);
+	CU_ASSERT_DOUBLE_EQUAL(r, 750, 1e-6);
+
 	/* listening, nothing of ours back yet: the nodes heard so far */
-	share_init(&s);
+	share_init(&s, 0);
 	view(p, demand, 2, 1, 50 * MS);
 	r = step(&s, &cfg0, 3000, p, 2, 0, 10 * MS, 60 * MS);
 	CU_ASSERT_EQUAL(s.state, SHARE_JOINING);
@@ -172,7 +178,7 @@ static void test_joining(void)
 	r = step(&s, &cfg0, 3000, p, 2, 70 * MS, 10 * MS, 80 * MS);
 	CU_ASSERT_EQUAL(s.state, SHARE_SYNCED);
 	/* joining never lasts past a lease of listening */
-	share_init(&s);
+	share_init(&s, 0);
 	r = step(&s, &cfg0, 3000, p, 2, 0, 10 * MS, 10 * MS + cfg0.lease_ns);
 	CU_ASSERT_EQUAL(s.state, SHARE_OUTAGE);
 }
@@ -193,7 +199,7 @@ static void test_hold_then_policy(void)
 		double r;
 
 		c.outage = pol[k];
-		share_init(&s);
+		share_init(&s, 0);
 		view(p, demand, 3, 0, own);
 		r = step(&s, &c, 3000, p, 3, own, 1, t);
 		CU_ASSERT_EQUAL(s.state, SHARE_SYNCED);
@@ -236,7 +242,7 @@ static void test_static_counts_live_nodes(void)
 	uint64_t t = 10000 * MS;
 	double r;
 
-	share_init(&s);
+	share_init(&s, 0);
 	view(p, demand, 4, 0, t);
 	p[3].seen_ns = t - 2000 * MS; /* dead before the outage */
 	r = step(&s, &cfg0, 3000, p, 4, t, 1, t);
@@ -255,7 +261,7 @@ static void test_self_missing(void)
 	struct share_node s;
 	double r;
 
-	share_init(&s);
+	share_init(&s, 0);
 	view(p, demand, 2, 5, 0); /* nobody is self */
 	r = step(&s, &cfg0, 3000, p, 2, 1, 1, 2);
 	CU_ASSERT_EQUAL(s.state, SHARE_OUTAGE);
