@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "clock.h"
 
 #define ADMIN_DEF_MODE	      0660
 #define ADMIN_DEF_MAX_CLIENTS 128
@@ -183,10 +184,7 @@ static void set_err(char *err, size_t err_len, const char *fmt, ...)
 /* CLOCK_MONOTONIC in nanoseconds. */
 static int64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	return (int64_t)tg_mono_ns();
 }
 
 /*

@@ -13,16 +13,14 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "clock.h"
 #include "ctl_priv.h"
 #include "log.h"
 #include "report.h"
 
 uint64_t ctl_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return tg_mono_ns();
 }
 
 double ctl_uptime(const struct ctl *c)
@@ -602,7 +600,7 @@ static void step_rates(struct ctl *c)
 
 		uint64_t burst = cb->override_burst ? cb->override_burst :
 						      cb->cfg->burst;
-		uint64_t minb = cb->cfg->mode == TB_MODE_BYTES ? 1518 : 1;
+		uint64_t minb = ctl_min_burst(cb->cfg);
 		double cut = r / cb->cfg->rate;
 
 		if (lvl != SEV_EMERGENCY && !sev_in_recovery(&c->sev))

@@ -207,11 +207,6 @@ void ctl_kafka_ops(struct ctl *c)
 
 /* ---- shares ---- */
 
-static double min_burst(const struct cfg_bucket *bc)
-{
-	return bc->mode == TB_MODE_BYTES ? 1518 : 1;
-}
-
 static void log_state(struct ctl *c, const struct ctl_shared *sh,
 		      enum share_state from)
 {
@@ -350,8 +345,8 @@ void ctl_kafka_rates(struct ctl *c, uint64_t now)
 		if (share < R) {
 			double bu = (double)c->burst_buf[sh->b] * share / R;
 
-			if (bu < min_burst(cb->cfg))
-				bu = min_burst(cb->cfg);
+			if (bu < (double)ctl_min_burst(cb->cfg))
+				bu = (double)ctl_min_burst(cb->cfg);
 			c->burst_buf[sh->b] = (uint64_t)llround(bu);
 		}
 	}

@@ -182,6 +182,13 @@ json_t *ctl_kafka_status(struct ctl *c);
 void ctl_kafka_bucket_json(struct ctl *c, unsigned b, json_t *j);
 
 
+/* The smallest burst a bucket may be cut to: one message (one full-size
+ * frame in byte mode). */
+static inline uint64_t ctl_min_burst(const struct cfg_bucket *bc)
+{
+	return bc->mode == TB_MODE_BYTES ? 1518 : 1;
+}
+
 /* The admin socket's request handler (cmd.c). */
 void ctl_cmd(void *ctx, struct admin_client *c, const char *line);
 

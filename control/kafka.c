@@ -41,7 +41,7 @@ void kx_set_error(struct kx *k, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(k->last_error, sizeof(k->last_error), fmt, ap);
 	va_end(ap);
-	k->last_error_ns = kx_mono_ns();
+	k->last_error_ns = tg_mono_ns();
 	pthread_mutex_unlock(&k->mu);
 }
 
@@ -216,7 +216,7 @@ struct kx *kx_new(const struct cfg *cfg, const char *const *shared,
 	pthread_mutex_init(&k->mu, NULL);
 	pthread_cond_init(&k->cv, NULL);
 	snprintf(k->node, sizeof(k->node), "%s", kc->node);
-	k->inc = kx_wall_us();
+	k->inc = tg_wall_us();
 	snprintf(k->brokers, sizeof(k->brokers), "%s", kc->brokers);
 	snprintf(k->sync_topic, sizeof(k->sync_topic), "%s", kc->sync_topic);
 	snprintf(k->ctl_topic, sizeof(k->ctl_topic), "%s", kc->control_topic);
@@ -265,11 +265,6 @@ fail:
 const char *kx_node(const struct kx *k)
 {
 	return k->node;
-}
-
-uint64_t kx_inc(const struct kx *k)
-{
-	return k->inc;
 }
 
 /* Create the topics when missing; "already exists" is success. */
@@ -391,7 +386,7 @@ int kx_setup(struct kx *k)
 	l = rd_kafka_topic_partition_list_new(ns);
 	for (i = 0; i < ns; i++)
 		rd_kafka_topic_partition_list_add(l, k->sync_topic, i)->offset =
-			(int64_t)(kx_wall_us() / 1000u - k->lease_ns / 1000000u);
+			(int64_t)(tg_wall_us() / 1000u - k->lease_ns / 1000000u);
 	if (rd_kafka_offsets_for_times(k->cons, l, KX_CALL_TIMEOUT_MS))
 		for (i = 0; i < ns; i++)
 			l->elems[i].offset = RD_KAFKA_OFFSET_END;
@@ -414,7 +409,7 @@ int kx_setup(struct kx *k)
 	k->n_sync_parts = ns;
 	k->n_ctl_parts = nc;
 	pthread_mutex_lock(&k->mu);
-	k->listen_ns = kx_mono_ns();
+	k->listen_ns = tg_mono_ns();
 	pthread_mutex_unlock(&k->mu);
 	tg_log(TG_LOG_NOTICE,
 	       "kafka: node %s reading %s (%d partition(s)) and %s (%d); "
@@ -443,25 +438,15 @@ int kx_start(struct kx *k)
 	return 0;
 }
 
-bool kx_ready(struct kx *k)
-{
-	bool r;
-
-	pthread_mutex_lock(&k->mu);
-	r = k->ready;
-	pthread_mutex_unlock(&k->mu);
-	return r;
-}
-
 int kx_wait_ready(struct kx *k, double timeout_s,
 		  volatile const sig_atomic_t *stop)
 {
-	uint64_t end = kx_mono_ns() + (uint64_t)llround(timeout_s * 1e9);
+	uint64_t end = tg_mono_ns() + (uint64_t)llround(timeout_s * 1e9);
 	int rc = -ETIMEDOUT;
 
 	pthread_mutex_lock(&k->mu);
 	for (;;) {
-		uint64_t now = kx_mono_ns();
+		uint64_t now = tg_mono_ns();
 		struct timespec ts;
 
 		/* commands replayed, and the cluster heard for 1.5
@@ -561,7 +546,7 @@ int kx_send_ctl(struct kx *k, const char *key, struct sr_ctl *r)
 		snprintf(r->node, sizeof(r->node), "%s", k->node);
 		r->inc = k->inc;
 		r->seq = ++k->ctl_seq;
-		r->ts_ms = kx_wall_us() / 1000u;
+		r->ts_ms = tg_wall_us() / 1000u;
 		len = sr_ctl_encode(r, o.val, sizeof(o.val));
 		if (len < 0) {
 			pthread_mutex_unlock(&k->mu);
@@ -579,7 +564,7 @@ int kx_send_ctl(struct kx *k, const char *key, struct sr_ctl *r)
 
 json_t *kx_status_json(struct kx *k)
 {
-	uint64_t now = kx_mono_ns();
+	uint64_t now = tg_mono_ns();
 	json_t *r, *lags = json_array();
 	unsigned i;
 

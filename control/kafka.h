@@ -84,12 +84,8 @@ int kx_start(struct kx *k);
 int kx_wait_ready(struct kx *k, double timeout_s,
 		  volatile const sig_atomic_t *stop);
 
-/** Whether the control topic was read to its end. */
-bool kx_ready(struct kx *k);
-
-/** This node's id and incarnation. */
+/** This node's id. */
 const char *kx_node(const struct kx *k);
-uint64_t kx_inc(const struct kx *k);
 
 /** Report shared bucket i's last tick (per second rates). Control thread. */
 void kx_report(struct kx *k, unsigned i, double demand_rate,

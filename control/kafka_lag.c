@@ -107,7 +107,7 @@ void *kx_lag_main(void *arg)
 	for (i = 0; i < k->n_lag; i++)
 		t[i] = rd_kafka_topic_new(k->lagrk, k->lag[i].cfg.topic, NULL);
 	while (!k->stop) {
-		uint64_t next = kx_mono_ns() + k->lag_interval_ns;
+		uint64_t next = tg_mono_ns() + k->lag_interval_ns;
 
 		for (i = 0; i < k->n_lag && !k->stop; i++) {
 			char err[160] = "";
@@ -119,7 +119,7 @@ void *kx_lag_main(void *arg)
 			pthread_mutex_lock(&k->mu);
 			if (rc == 0) {
 				k->lag[i].lag = lag;
-				k->lag[i].at_ns = kx_mono_ns();
+				k->lag[i].at_ns = tg_mono_ns();
 				k->lag[i].err[0] = '\0';
 			} else {
 				snprintf(k->lag[i].err, sizeof(k->lag[i].err),
@@ -127,7 +127,7 @@ void *kx_lag_main(void *arg)
 			}
 			pthread_mutex_unlock(&k->mu);
 		}
-		while (!k->stop && kx_mono_ns() < next) {
+		while (!k->stop && tg_mono_ns() < next) {
 			rd_kafka_poll(k->lagrk, 0);
 			usleep(10000);
 		}
@@ -145,7 +145,7 @@ int kx_lag(struct kx *k, unsigned i, uint64_t *lag_msgs)
 
 	pthread_mutex_lock(&k->mu);
 	if (i < k->n_lag && k->lag[i].at_ns &&
-	    kx_mono_ns() - k->lag[i].at_ns < fresh) {
+	    tg_mono_ns() - k->lag[i].at_ns < fresh) {
 		*lag_msgs = k->lag[i].lag;
 		rc = 0;
 	}

@@ -14,6 +14,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "clock.h"
 #include "kafka.h"
 
 #define KX_INQ 1024	     /* commands read, not yet taken */
@@ -98,22 +99,6 @@ struct kx {
 	char last_error[256];
 	uint64_t last_error_ns;
 };
-
-static inline uint64_t kx_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static inline uint64_t kx_wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static inline uint64_t kx_rate_milli(double r)
 {

@@ -196,10 +196,10 @@ void kx_self_put(struct kx *k, struct kx_bucket *b,
 			b->peers[i].demand_milli = r->demand_milli;
 			b->peers[i].admitted_milli = r->admitted_milli;
 			b->peers[i].rate_milli = r->rate_milli;
-			b->peers[i].seen_ns = kx_mono_ns();
+			b->peers[i].seen_ns = tg_mono_ns();
 			return;
 		}
-	peer_put(k, b, r, kx_mono_ns(), true);
+	peer_put(k, b, r, tg_mono_ns(), true);
 }
 
 /* A node that stops says goodbye with a lease of 0: its share is free at
@@ -222,7 +222,7 @@ static void on_sync(struct kx *k, const rd_kafka_message_t *m, uint64_t now)
 {
 	struct sr_sync r;
 	char err[160];
-	uint64_t wall_ms = kx_wall_us() / 1000u, age_ms, seen = now;
+	uint64_t wall_ms = tg_wall_us() / 1000u, age_ms, seen = now;
 	unsigned i;
 	bool self;
 
@@ -289,7 +289,7 @@ static void on_sync(struct kx *k, const rd_kafka_message_t *m, uint64_t now)
 /* bye: a last record per bucket with a lease of 0 (see peer_drop) */
 static void send_sync(struct kx *k, bool bye)
 {
-	uint64_t ts = kx_wall_us() / 1000u;
+	uint64_t ts = tg_wall_us() / 1000u;
 	unsigned i;
 
 	for (i = 0; i < k->nb; i++) {
@@ -382,7 +382,7 @@ static void consume(struct kx *k, int timeout_ms)
 		} else if (m->err) {
 			kx_set_error(k, "consume: %s", rd_kafka_message_errstr(m));
 		} else if (strcmp(t, k->sync_topic) == 0) {
-			on_sync(k, m, kx_mono_ns());
+			on_sync(k, m, tg_mono_ns());
 		} else if (strcmp(t, k->ctl_topic) == 0) {
 			if (m->partition < k->n_ctl_parts &&
 			    m->offset + 1 >= k->ctl_high[m->partition])
@@ -429,12 +429,12 @@ void *kx_sync_main(void *arg)
 	bool reported;
 
 	while (!k->stop) {
-		uint64_t now = kx_mono_ns();
+		uint64_t now = tg_mono_ns();
 		int wait_ms = 10;
 
 		if (!k->set_up && now >= next_setup) {
 			k->set_up = kx_setup(k) == 0;
-			next_setup = kx_mono_ns() + 1000000000u;
+			next_setup = tg_mono_ns() + 1000000000u;
 			if (!k->set_up) {
 				/* serve librdkafka, then try again */
 				rd_kafka_poll(k->prod, 100);
@@ -442,7 +442,7 @@ void *kx_sync_main(void *arg)
 			}
 			last_sync = 0;
 		}
-		now = kx_mono_ns();
+		now = tg_mono_ns();
 		pthread_mutex_lock(&k->mu);
 		reported = k->reported;
 		pthread_mutex_unlock(&k->mu);

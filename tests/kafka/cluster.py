@@ -439,6 +439,27 @@ def admitted(nodes):
     return [nd.bucket()["admitted"] for nd in nodes]
 
 
+def rates_over(ctx, nodes, seconds):
+    """What each node admitted and its sender sent, per second, over the
+    next `seconds`: (admitted, sent)."""
+    senders = [ctx.senders[ctx.nodes.index(nd)] for nd in nodes]
+    a0, s0 = admitted(nodes), [x.sent for x in senders]
+    t0 = time.monotonic()
+    time.sleep(seconds)
+    a1, s1 = admitted(nodes), [x.sent for x in senders]
+    dt = time.monotonic() - t0
+    return ([(y - x) / dt for x, y in zip(a0, a1)],
+            [(y - x) / dt for x, y in zip(s0, s1)])
+
+
+def stop_all(tap, nodes, why=""):
+    """SIGTERM each node; check each exits 0 (sanitizers quiet)."""
+    for nd in nodes:
+        rc = nd.stop()
+        tap.check(rc == 0, "%s stopped on SIGTERM%s (exit %s)" % (
+            nd.name, why, rc))
+
+
 def maxmin(total, claims):
     """Max-min fair split of total over claims (floats)."""
     out = [0.0] * len(claims)
@@ -485,21 +506,13 @@ def share(ctx):
         return
     time.sleep(2.0)  # demand measured, shares settled
     T = 10.0
-    a0 = admitted(nodes)
-    s0 = [s.sent for s in ctx.senders]
-    t0 = time.monotonic()
-    time.sleep(T)
-    a1 = admitted(nodes)
-    s1 = [s.sent for s in ctx.senders]
-    dt = time.monotonic() - t0
-    adm = [(y - x) / dt for x, y in zip(a0, a1)]
-    sent = [(y - x) / dt for x, y in zip(s0, s1)]
+    adm, sent = rates_over(ctx, nodes, T)
     total = sum(adm)
     tap.diag("sent/s %s, admitted/s %s, aggregate %.1f of %.0f" % (
         ["%.0f" % x for x in sent], ["%.1f" % x for x in adm], total, R))
     tap.check(abs(total - R) <= 0.02 * R,
               "aggregate admitted %.1f/s over %.1f s is within 2%% of the "
-              "cluster rate %.0f/s (%+.2f%%)" % (total, dt, R,
+              "cluster rate %.0f/s (%+.2f%%)" % (total, T, R,
                                                  (total / R - 1) * 100))
     # max-min: the light node keeps all it sends, the heavy ones split
     # the rest equally
@@ -558,9 +571,7 @@ def share(ctx):
     tap.diag("bench: sync record %.0f bytes (value + key) x %.0f/s = %.0f "
              "B/s per node per shared bucket (payload, before Kafka's "
              "framing)" % (size, 1 / INTERVAL, size / INTERVAL))
-    for nd in nodes:
-        rc = nd.stop()
-        tap.check(rc == 0, "%s stopped on SIGTERM (exit %s)" % (nd.name, rc))
+    stop_all(tap, nodes)
     # what the broker stores per record (Kafka's batch framing included)
     r = subprocess.run([kcat, "-b", ctx.bootstrap, "-C", "-t",
                         ctx.sync_topic, "-e", "-q", "-f", "x\n"],
@@ -655,17 +666,11 @@ def kill(ctx):
     b = nodes[0].bucket()
     tap.check(b["live_nodes"] == 2, "n1 counts 2 live nodes")
     # and the aggregate holds with two
-    a0 = admitted(nodes[:2])
-    t0 = time.monotonic()
-    time.sleep(3)
-    a1 = admitted(nodes[:2])
-    tot = sum(y - x for x, y in zip(a0, a1)) / (time.monotonic() - t0)
+    tot = sum(rates_over(ctx, nodes[:2], 3)[0])
     tap.check(abs(tot - R) <= 0.03 * R,
               "two nodes admit %.1f/s together: the cluster rate within "
               "3%% over 3 s" % tot)
-    for nd in nodes[:2]:
-        rc = nd.stop()
-        tap.check(rc == 0, "%s stopped on SIGTERM (exit %s)" % (nd.name, rc))
+    stop_all(tap, nodes[:2])
 
 
 @scenario
@@ -739,10 +744,7 @@ def outage(ctx):
               shares[2] < shares[0],
               "shares are the max-min split again: %s" % (
                   ["%.0f" % x for x in shares]))
-    for nd in nodes:
-        rc = nd.stop()
-        tap.check(rc == 0, "%s stopped on SIGTERM (exit %s), no crash" % (
-            nd.name, rc))
+    stop_all(tap, nodes, ", no crash")
 
 
 @scenario
@@ -804,9 +806,7 @@ def control(ctx):
               "severity auto on n3 reaches every node (%.0f ms)" % (
                   dt * 1000))
     # restart all three
-    for nd in nodes:
-        rc = nd.stop()
-        tap.check(rc == 0, "%s stopped (exit %s)" % (nd.name, rc))
+    stop_all(tap, nodes)
     start_all(ctx, nodes, [nd.config([bucket_cfg(R, 300)]) for nd in nodes])
     got = [nd.bucket()["override_rate"] for nd in nodes]
     tap.check(got == [1500, 1500, 1500],
@@ -866,12 +866,7 @@ def ids(ctx):
                      "orders-eu) sees only itself (%.1f s)" % dt):
         return
     time.sleep(1.5)
-    a0 = admitted(nodes)
-    t0 = time.monotonic()
-    time.sleep(5)
-    a1 = admitted(nodes)
-    dt = time.monotonic() - t0
-    adm = [(y - x) / dt for x, y in zip(a0, a1)]
+    adm, _ = rates_over(ctx, nodes, 5)
     shares = [share_of(nd) for nd in nodes]
     tap.diag("shares %s, admitted/s %s" % (
         ["%.0f" % x for x in shares], ["%.0f" % x for x in adm]))
@@ -881,9 +876,7 @@ def ids(ctx):
     tap.check(abs(adm[2] - R) <= 0.02 * R and abs(shares[2] - R) < 1e-6,
               "id orders-eu: n3 alone runs the whole rate, %.0f/s" %
               adm[2])
-    for nd in nodes:
-        rc = nd.stop()
-        tap.check(rc == 0, "%s stopped on SIGTERM (exit %s)" % (nd.name, rc))
+    stop_all(tap, nodes)
 
 
 @scenario
@@ -908,25 +901,14 @@ def policies(ctx):
                                     for nd in nodes), 5)
     tap.check(ok, "both nodes in outage %.1f s later" % dt)
     time.sleep(0.5)
-    a0 = admitted(nodes)
-    s0 = [x.sent for x in ctx.senders]
-    t0 = time.monotonic()
-    time.sleep(3)
-    a1 = admitted(nodes)
-    s1 = [x.sent for x in ctx.senders]
-    dt = time.monotonic() - t0
-    adm = [(y - x) / dt for x, y in zip(a0, a1)]
-    sent = [(y - x) / dt for x, y in zip(s0, s1)]
+    adm, sent = rates_over(ctx, nodes, 3)
     tap.check(adm[0] >= 0.97 * sent[0],
               "outage = open: the bucket stops limiting, %.0f/s admitted "
               "of %.0f/s sent (its rate is 300/s)" % (adm[0], sent[0]))
     tap.check(adm[1] == 0,
               "outage = closed: the bucket admits nothing (%.1f/s of "
               "%.0f/s sent)" % (adm[1], sent[1]))
-    for nd in nodes:
-        rc = nd.stop()
-        tap.check(rc == 0, "%s stopped on SIGTERM with Kafka down (exit %s)"
-                  % (nd.name, rc))
+    stop_all(tap, nodes, " with Kafka down")
 
 
 @scenario
